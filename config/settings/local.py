@@ -1,0 +1,16 @@
+"""The embedded run mode (`make run`): SQLite, tasks on threads, development keys."""
+
+from .base import *  # noqa: F403
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1"]
+LINLI_TASK_MODE = env("LINLI_TASK_MODE", "embedded")
+# Development keys: fine for a demo database, never for real residents.
+LINLI_FIELD_KEYS = LINLI_FIELD_KEYS or ["ZGV2LWtleS1vbmx5LWZvci1saW5saS1sb2NhbC0wMDA="]
+LINLI_HASH_KEY = LINLI_HASH_KEY or "local-development-hash-key"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]

@@ -1,0 +1,16 @@
+"""Tests: SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+LINLI_FIELD_KEYS = ["dGVzdC1rZXktb25seS1mb3ItbGlubGktdGVzdHMtMDA9"]
+LINLI_HASH_KEY = "test-hash-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+LINLI_TASK_MODE = "sync"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+PRIVATE_STORAGE_ROOT = BASE_DIR / ".test-private"
+if not REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": None, "user": None}
