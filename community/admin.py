@@ -6,8 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -26,8 +30,12 @@ from community.models import (
     Street,
     Unit,
 )
-from community.privacy import mask_phone
+from community.privacy import hash_id_number, mask_phone, normalize_id_number
 from community.scoping import can_edit_registry, can_view_registry, scope_filter
+
+
+ID_LENGTH = 18
+ID_HASH_PARAM = "idh"
 
 
 class ScopedAdmin(SimpleHistoryAdmin):
@@ -176,6 +184,23 @@ class ResidentAdminForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data.get("id_number", "")
+        if value:
+            # The same checks the service makes, so a mistake is a form error, not a 500.
+            try:
+                fields = services.id_number_fields(value)
+                services.check_id_number_free(fields, exclude_pk=self.instance.pk)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from None
+        return value
+
+    def clean_phone(self) -> str:
+        try:
+            return services.clean_resident_phone(self.cleaned_data.get("phone", ""))
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
     class Meta:
         model = Resident
         fields = (
@@ -214,7 +239,10 @@ class ResidentAdmin(ScopedAdmin):
         ("household__unit__building__grid", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("name",)
-    search_help_text = _("Search by name, phone, or a whole ID number.")
+    search_help_text = _(
+        "Search by name or phone. To find someone by ID number, use the ID number box."
+    )
+    change_list_template = "admin/community/resident/change_list.html"
     autocomplete_fields = ("household",)
     readonly_fields = ("id_number_masked",)
     filter_horizontal = ("tags",)
@@ -230,7 +258,45 @@ class ResidentAdmin(ScopedAdmin):
         return mask_phone(obj.phone)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resident]:
-        return super().get_queryset(request).defer("id_number_ciphertext")
+        qs = super().get_queryset(request).defer("id_number_ciphertext")
+        id_hash = getattr(request, "linli_id_hash", None)
+        return qs.filter(id_number_hash=id_hash) if id_hash else qs
+
+    def get_urls(self) -> list[Any]:
+        find = path(
+            "find-by-id/",
+            self.admin_site.admin_view(self.find_by_id_view),
+            name="community_resident_find_by_id",
+        )
+        return [find, *super().get_urls()]
+
+    def _hashed_changelist(self, id_number: str) -> HttpResponseRedirect:
+        # The URL (and so every access log) carries the keyed hash, never the number.
+        digest = hash_id_number(normalize_id_number(id_number))
+        url = reverse("admin:community_resident_changelist")
+        return HttpResponseRedirect(f"{url}?{urlencode({ID_HASH_PARAM: digest})}")
+
+    def find_by_id_view(self, request: HttpRequest) -> HttpResponse:
+        """POST an ID number; answer with the changelist filtered by its hash."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:community_resident_changelist"))
+        id_number = normalize_id_number(request.POST.get("id_number", ""))
+        if len(id_number) != ID_LENGTH:
+            messages.error(request, _("Enter the whole 18-character ID number."))
+            return HttpResponseRedirect(reverse("admin:community_resident_changelist"))
+        return self._hashed_changelist(id_number)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        term = normalize_id_number(request.GET.get("q", ""))
+        if len(term) == ID_LENGTH and term[:17].isdigit():
+            # Someone typed an ID number into the ordinary search box: don't leave it in
+            # the address bar and history; continue with its hash instead.
+            return self._hashed_changelist(term)
+        if ID_HASH_PARAM in request.GET:
+            request.linli_id_hash = request.GET[ID_HASH_PARAM]  # type: ignore[attr-defined]
+            request.GET = request.GET.copy()
+            del request.GET[ID_HASH_PARAM]
+        return super().changelist_view(request, extra_context)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Resident], search_term: str

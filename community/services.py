@@ -48,7 +48,8 @@ def id_number_fields(raw: str) -> dict[str, Any]:
     }
 
 
-def _check_id_unique(fields: dict[str, Any], exclude_pk: int | None) -> None:
+def check_id_number_free(fields: dict[str, Any], *, exclude_pk: int | None) -> None:
+    """Refuse an ID number that another resident already has (compared by hash)."""
     digest = fields.get("id_number_hash")
     if not digest:
         return
@@ -81,7 +82,7 @@ def resident_save(
         setattr(resident, key, value)
     if id_number is not None:
         id_fields = id_number_fields(id_number)
-        _check_id_unique(id_fields, resident.pk)
+        check_id_number_free(id_fields, exclude_pk=resident.pk)
         for key, value in id_fields.items():
             setattr(resident, key, value)
     if resident.status == Resident.Status.MOVED_OUT and not resident.moved_out_on:

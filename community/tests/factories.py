@@ -93,7 +93,7 @@ class UnitFactory(DjangoModelFactory):
         model = Unit
 
     building = factory.SubFactory(BuildingFactory)
-    number = "1单元"
+    number = factory.Sequence(lambda n: f"{n}单元")
 
 
 class HouseholdFactory(DjangoModelFactory):

@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
-LINLI_FIELD_KEYS = ["dGVzdC1rZXktb25seS1mb3ItbGlubGktdGVzdHMtMDA9"]
+LINLI_FIELD_KEYS = ["bGlubGktdGVzdC1rZXktbm90LXNlY3JldC0wMDAwMDA="]
 LINLI_HASH_KEY = "test-hash-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
