@@ -30,7 +30,6 @@ from community.tests.factories import (
 )
 
 Role = Membership.Role
-PASSWORD = "correct-horse-42"
 
 
 @dataclass
@@ -132,9 +131,7 @@ def street_supervisor(world: World) -> Any:
 def property_staff(world: World) -> Any:
     """Staff of the property company that serves `estate`."""
     user = _user("孙经理")
-    MembershipFactory(
-        user=user, role=Role.PROPERTY_STAFF, organization=world.property_company
-    )
+    MembershipFactory(user=user, role=Role.PROPERTY_STAFF, organization=world.property_company)
     return user
 
 
@@ -160,7 +157,7 @@ def require_postgres() -> None:
 @pytest.fixture
 def require_redis() -> str:
     """For tests of the broker and cache: a real Redis at REDIS_URL."""
-    url = settings.REDIS_URL
+    url: str = settings.REDIS_URL or ""
     if not url:
         _service_missing("needs Redis: set REDIS_URL=redis://…")
     import redis

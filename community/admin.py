@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -32,7 +31,6 @@ from community.models import (
 )
 from community.privacy import hash_id_number, mask_phone, normalize_id_number
 from community.scoping import can_edit_registry, can_view_registry, scope_filter
-
 
 ID_LENGTH = 18
 ID_HASH_PARAM = "idh"
@@ -294,8 +292,9 @@ class ResidentAdmin(ScopedAdmin):
             return self._hashed_changelist(term)
         if ID_HASH_PARAM in request.GET:
             request.linli_id_hash = request.GET[ID_HASH_PARAM]  # type: ignore[attr-defined]
-            request.GET = request.GET.copy()
-            del request.GET[ID_HASH_PARAM]
+            params = request.GET.copy()
+            del params[ID_HASH_PARAM]
+            request.GET = params  # type: ignore[assignment]
         return super().changelist_view(request, extra_context)
 
     def get_search_results(
@@ -337,7 +336,16 @@ class OrganizationAdmin(SuperuserOnlyWriteAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
-    list_display = ("user", "role", "organization", "street", "community", "estate", "grid", "is_active")
+    list_display = (
+        "user",
+        "role",
+        "organization",
+        "street",
+        "community",
+        "estate",
+        "grid",
+        "is_active",
+    )
     list_select_related = ("user", "organization", "street", "community", "estate", "grid")
     list_filter = ("role", "is_active")
     search_fields = ("user__name", "user__phone")

@@ -54,7 +54,9 @@ def validate_id_number(value: str) -> None:
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise ValidationError(_("The birth date in the ID number is not a real date."), "id_date")
+        raise ValidationError(
+            _("The birth date in the ID number is not a real date."), "id_date"
+        ) from None
     if not dt.date(1900, 1, 1) <= birth <= dt.date.today():
         raise ValidationError(_("The birth date in the ID number is out of range."), "id_date")
     if id_check_digit(value[:17]) != value[17]:

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.phone import normalize_phone
-from community.models import Household, Membership, Resident, ResidentTag
+from community.models import (
+    Building,
+    Household,
+    ImportJob,
+    Membership,
+    Resident,
+    ResidentTag,
+    Unit,
+)
 from community.privacy import (
     encrypt_id_number,
     hash_id_number,
@@ -20,6 +35,18 @@ from community.privacy import (
     normalize_id_number,
     validate_id_number,
 )
+from community.registry_import import (
+    CheckedRow,
+    RegistryWorkbook,
+    RowChecker,
+    RowError,
+    WorkbookError,
+    progress_set,
+)
+from community.scoping import can_edit_registry, scope_for
+from config.tasks import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 _PHONE_OK = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
 
@@ -70,6 +97,7 @@ def resident_save(
     id_number: str | None = None,
     phone: str = "",
     tags: Iterable[ResidentTag] | None = None,
+    change_reason: str | None = None,
     **fields: Any,
 ) -> Resident:
     """Create or update a resident. `id_number=None` keeps the stored one; '' clears it."""
@@ -89,6 +117,8 @@ def resident_save(
         resident.moved_out_on = dt.date.today()
     resident.full_clean(exclude=["id_number_hash", "user"])
     resident._history_user = actor  # type: ignore[attr-defined]
+    if change_reason:
+        resident._change_reason = change_reason  # type: ignore[attr-defined]
     resident.save()
     if tags is not None:
         resident.tags.set(tags)

@@ -32,7 +32,7 @@ class RegistryPermission(IsAuthenticated):
 
 def paginate(view: APIView, request: Request, queryset: Any, serializer: Any) -> Response:
     paginator = IdPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page: list[Any] | None = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
@@ -74,7 +74,11 @@ class ResidentListApi(APIView):
             return [tag.code for tag in obj.tags.all()]
 
     @extend_schema(
-        parameters=[FilterSerializer, OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
         responses=OutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
@@ -191,4 +195,6 @@ class GridListApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return paginate(self, request, selectors.grid_list(user=request.user), self.OutputSerializer)
+        return paginate(
+            self, request, selectors.grid_list(user=request.user), self.OutputSerializer
+        )

@@ -119,7 +119,7 @@ class ResidentFactory(DjangoModelFactory):
     def _create(cls, model_class: type[Resident], *args: Any, **kwargs: Any) -> Resident:
         id_number = kwargs.pop("id_number", None)
         if id_number is None:
-            id_number = valid_id_number(cls._meta.next_sequence())  # type: ignore[attr-defined]
+            id_number = valid_id_number(cls._meta.next_sequence())
         kwargs.update(id_number_fields(id_number))
         return super()._create(model_class, *args, **kwargs)
 

@@ -56,7 +56,10 @@ def test_out_of_scope_change_page_is_not_found(client: Any, world: Any, staff: A
     client.force_login(staff)
     response = client.get(f"{CHANGELIST}{world.other_resident.pk}/change/")
     assert response.status_code in (302, 404)  # admin redirects to the index with a message
-    assert world.other_resident.name not in client.get(response.get("Location", CHANGELIST)).content.decode()
+    assert (
+        world.other_resident.name
+        not in client.get(response.get("Location", CHANGELIST)).content.decode()
+    )
 
 
 def test_staff_edit_goes_through_service_and_history(client: Any, world: Any, staff: Any) -> None:
@@ -104,7 +107,9 @@ def test_staff_cannot_set_an_invalid_id_number(client: Any, world: Any, staff: A
     assert Resident.objects.get(pk=resident.pk).id_number_hash == resident.id_number_hash
 
 
-def test_grid_worker_and_outsider_have_no_admin(client: Any, world: Any, grid_worker: Any, outsider: Any) -> None:
+def test_grid_worker_and_outsider_have_no_admin(
+    client: Any, world: Any, grid_worker: Any, outsider: Any
+) -> None:
     for user in (grid_worker, outsider):
         client.force_login(user)
         response = client.get(CHANGELIST)

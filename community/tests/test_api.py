@@ -69,9 +69,7 @@ def test_grid_worker_gets_404_outside_their_grid(world: Any, grid_worker: Any) -
         ("street_supervisor", {"resident_a", "resident_b", "other_resident"}),
     ],
 )
-def test_resident_list_is_scoped(
-    world: Any, request: Any, persona: str, visible: set[str]
-) -> None:
+def test_resident_list_is_scoped(world: Any, request: Any, persona: str, visible: set[str]) -> None:
     user = request.getfixturevalue(persona)
     expected = {getattr(world, name).pk for name in visible}
     assert ids(api(user).get("/api/v1/residents/")) == expected
@@ -121,9 +119,7 @@ def _many(world: Any, n: int) -> None:
 
 
 @pytest.mark.parametrize("url", LISTS)
-def test_list_query_count_does_not_grow_with_page_size(
-    world: Any, staff: Any, url: str
-) -> None:
+def test_list_query_count_does_not_grow_with_page_size(world: Any, staff: Any, url: str) -> None:
     _many(world, 30)
     client = api(staff)
     counts = []

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from community.models import Grid, Membership, Resident
 from community.management.commands.seed_demo import DEMO_PASSWORD, LOGINS
+from community.models import Grid, Membership, Resident
 from community.privacy import decrypt_id_number, validate_id_number
 
 pytestmark = pytest.mark.django_db

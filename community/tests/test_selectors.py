@@ -8,7 +8,12 @@ import pytest
 
 from community import selectors
 from community.models import Membership
-from community.tests.factories import MembershipFactory, ResidentFactory, UserFactory, valid_id_number
+from community.tests.factories import (
+    MembershipFactory,
+    ResidentFactory,
+    UserFactory,
+    valid_id_number,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +57,9 @@ def test_outsider_sees_nothing(world: Any, outsider: Any) -> None:
 
 def test_inactive_membership_grants_nothing(world: Any) -> None:
     user = UserFactory()
-    MembershipFactory(user=user, role=Membership.Role.GRID_WORKER, grid=world.grid_a, is_active=False)
+    MembershipFactory(
+        user=user, role=Membership.Role.GRID_WORKER, grid=world.grid_a, is_active=False
+    )
     assert not selectors.resident_list(user=user).exists()
 
 

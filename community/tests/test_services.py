@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def test_create_records_who_registered_the_resident(world: Any, staff: Any) -> None:
     resident = services.resident_create(
-        actor=staff, household=world.household_a, name=" 孙丽 ", phone="139-1111-2222",
+        actor=staff,
+        household=world.household_a,
+        name=" 孙丽 ",
+        phone="139-1111-2222",
         id_number=valid_id_number(31),
     )
     assert resident.name == "孙丽"

@@ -24,7 +24,9 @@ def test_resident_sees_own_household_masked(client: Any, world: Any, resident: A
 def test_service_directory_shows_street_and_own_community(
     client: Any, world: Any, resident: Any
 ) -> None:
-    ServiceContact.objects.create(street=world.street, category="water", name="自来水", phone="96116")
+    ServiceContact.objects.create(
+        street=world.street, category="water", name="自来水", phone="96116"
+    )
     ServiceContact.objects.create(
         street=world.street, community=world.other, category="other", name="别的社区", phone="1"
     )

@@ -12,7 +12,9 @@ from community import selectors
 @login_required
 def portal_home(request: HttpRequest) -> HttpResponse:
     households = selectors.household_list(user=request.user)
-    members = {h.pk: selectors.household_members(user=request.user, household=h) for h in households}
+    members = {
+        h.pk: selectors.household_members(user=request.user, household=h) for h in households
+    }
     return render(
         request,
         "community/portal/home.html",

@@ -34,7 +34,9 @@ def worker_building(request: HttpRequest, pk: int) -> HttpResponse:
         building = selectors.building_list(user=request.user).get(pk=pk)
     except Building.DoesNotExist:
         raise Http404 from None
-    households = selectors.household_list(user=request.user, building_id=building.pk).prefetch_related(
+    households = selectors.household_list(
+        user=request.user, building_id=building.pk
+    ).prefetch_related(
         Prefetch(
             "residents",
             queryset=Resident.objects.filter(status=Resident.Status.ACTIVE)
@@ -44,6 +46,4 @@ def worker_building(request: HttpRequest, pk: int) -> HttpResponse:
         )
     )
     page = Paginator(households, 40).get_page(request.GET.get("page"))
-    return render(
-        request, "community/worker/building.html", {"building": building, "page": page}
-    )
+    return render(request, "community/worker/building.html", {"building": building, "page": page})

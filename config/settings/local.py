@@ -1,9 +1,9 @@
 """The embedded run mode (`make run`): SQLite, tasks on threads, development keys."""
 
-from .base import *  # noqa: F403
+from .base import *
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"  # noqa: S105
+SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1"]
 LINLI_TASK_MODE = env("LINLI_TASK_MODE", "embedded")
 # Development keys: fine for a demo database, never for real residents.

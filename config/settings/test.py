@@ -1,8 +1,8 @@
 """Tests: SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
 
-from .base import *  # noqa: F403
+from .base import *
 
-SECRET_KEY = "test-only-not-secret"  # noqa: S105
+SECRET_KEY = "test-only-not-secret"
 LINLI_FIELD_KEYS = ["bGlubGktdGVzdC1rZXktbm90LXNlY3JldC0wMDAwMDA="]
 LINLI_HASH_KEY = "test-hash-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -91,10 +91,14 @@ class Command(BaseCommand):
             defaults={"street": street, "phone": "19900001000"},
         )
         partner, _ = Organization.objects.get_or_create(
-            kind=Organization.Kind.PARTNER_UNIT, name="青松区供电服务中心", defaults={"street": street}
+            kind=Organization.Kind.PARTNER_UNIT,
+            name="青松区供电服务中心",
+            defaults={"street": street},
         )
         Organization.objects.get_or_create(
-            kind=Organization.Kind.SOCIAL_ORGANIZATION, name="邻里互助服务社", defaults={"street": street}
+            kind=Organization.Kind.SOCIAL_ORGANIZATION,
+            name="邻里互助服务社",
+            defaults={"street": street},
         )
         Organization.objects.get_or_create(
             kind=Organization.Kind.MERCHANT, name="惠民便利店", defaults={"street": street}
@@ -165,12 +169,16 @@ class Command(BaseCommand):
                 gender = "female" if head_gender == "male" else "male"
                 relation, born = "spouse", birth_date(rng, 28, 85, today)
             elif i == 4:
-                gender, relation, born = rng.choice(("male", "female")), "parent", birth_date(
-                    rng, 70, 95, today
+                gender, relation, born = (
+                    rng.choice(("male", "female")),
+                    "parent",
+                    birth_date(rng, 70, 95, today),
                 )
             else:
-                gender, relation, born = rng.choice(("male", "female")), "child", birth_date(
-                    rng, 1, 30, today
+                gender, relation, born = (
+                    rng.choice(("male", "female")),
+                    "child",
+                    birth_date(rng, 1, 30, today),
                 )
             name = person_name(rng, gender)
             if relation == "child" and surname_pick:
@@ -212,13 +220,21 @@ class Command(BaseCommand):
         for resident, roll in zip(saved.order_by("id"), rolls, strict=False):
             age = 2026 - resident.birth_date.year if resident.birth_date else 0
             if roll < 0.08:
-                through.append(Resident.tags.through(resident=resident, residenttag=tags["party-member"]))
+                through.append(
+                    Resident.tags.through(resident=resident, residenttag=tags["party-member"])
+                )
             if age >= 80:
-                through.append(Resident.tags.through(resident=resident, residenttag=tags["elderly-80"]))
+                through.append(
+                    Resident.tags.through(resident=resident, residenttag=tags["elderly-80"])
+                )
             if age >= 70 and roll > 0.95:
-                through.append(Resident.tags.through(resident=resident, residenttag=tags["elderly-alone"]))
+                through.append(
+                    Resident.tags.through(resident=resident, residenttag=tags["elderly-alone"])
+                )
             if 0.5 < roll < 0.52:
-                through.append(Resident.tags.through(resident=resident, residenttag=tags["low-income"]))
+                through.append(
+                    Resident.tags.through(resident=resident, residenttag=tags["low-income"])
+                )
         Resident.tags.through.objects.bulk_create(through, ignore_conflicts=True)
         return len(created)
 
@@ -250,15 +266,18 @@ class Command(BaseCommand):
                     phone,
                     DEMO_PASSWORD,
                     name=name,
-                    is_staff=role in ("superuser", "community_admin", "community_staff", "street_supervisor"),
+                    is_staff=role
+                    in ("superuser", "community_admin", "community_staff", "street_supervisor"),
                     is_superuser=role == "superuser",
                 )
             if role in ("superuser", "resident"):
                 if role == "resident" and not hasattr(user, "resident"):
                     resident = (
                         Resident.objects.filter(
-                            household__unit__building__estate=estate, relation_to_head="head",
-                            user__isnull=True, gender="female",
+                            household__unit__building__estate=estate,
+                            relation_to_head="head",
+                            user__isnull=True,
+                            gender="female",
                         )
                         .order_by("id")
                         .first()
@@ -282,7 +301,9 @@ class Command(BaseCommand):
         ]
         for category, name, phone, hours in entries:
             ServiceContact.objects.get_or_create(
-                street=street, name=name, defaults={"category": category, "phone": phone, "hours": hours}
+                street=street,
+                name=name,
+                defaults={"category": category, "phone": phone, "hours": hours},
             )
         ServiceContact.objects.get_or_create(
             street=street,
