@@ -11,12 +11,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
+
+
+def _task(name: str) -> Any:
+    """The registered task; outside a worker, Celery discovers the apps' tasks.py lazily."""
+    if name not in current_app.tasks:
+        # Sends import_modules, which runs the app's autodiscover_tasks() (a worker does
+        # this at start-up; the web process never does unless asked).
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
 
 
 def run_due(last_run: dict[str, float], now: float) -> list[str]:
@@ -27,9 +37,8 @@ def run_due(last_run: dict[str, float], now: float) -> list[str]:
         if now - last_run.get(name, float("-inf")) < every:
             continue
         last_run[name] = now
-        task = current_app.tasks[str(spec["task"])]
         try:
-            task.apply(throw=True)
+            _task(str(spec["task"])).apply(throw=True)
         except Exception:
             logger.exception("periodic task %s failed", name)
         ran.append(name)

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from community.models import ResidentTag
 from community.tests.factories import (
     BuildingFactory,
     GridFactory,
@@ -110,12 +111,13 @@ def test_cursor_pagination_walks_every_resident_once(world: Any, staff: Any) -> 
 
 
 def _many(world: Any, n: int) -> None:
+    tags = [ResidentTag.objects.create(code=f"t{i}", name=f"标签{i}") for i in range(2)]
     for i in range(n):
         grid = GridFactory(community=world.home)
         building = BuildingFactory(estate=world.estate, grid=grid)
         household = HouseholdFactory(unit=UnitFactory(building=building))
         resident = ResidentFactory(household=household)
-        resident.tags.set([1, 2][: i % 3])
+        resident.tags.set(tags[: i % 3])
 
 
 @pytest.mark.parametrize("url", LISTS)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from community import selectors
-from community.models import Membership
+from community.models import Membership, ResidentTag
 from community.tests.factories import (
     MembershipFactory,
     ResidentFactory,
@@ -88,8 +88,7 @@ def test_search_never_reaches_outside_scope(world: Any, grid_worker: Any) -> Non
 
 
 def test_filter_by_tag_and_building(world: Any, staff: Any) -> None:
-    from community.models import ResidentTag
-
-    world.resident_b.tags.add(ResidentTag.objects.get(code="party-member"))
+    tag, _ = ResidentTag.objects.get_or_create(code="party-member", defaults={"name": "党员"})
+    world.resident_b.tags.add(tag)
     assert names(selectors.resident_list(user=staff, tag="party-member")) == {"李秀英"}
     assert names(selectors.resident_list(user=staff, building_id=world.building_a.pk)) == {"张建国"}

@@ -39,6 +39,6 @@ def test_service_directory_shows_street_and_own_community(
 def test_outsider_sees_no_household(client: Any, world: Any, outsider: Any) -> None:
     client.force_login(outsider)
     home = client.get("/").content.decode()
-    assert "没有角色" in home or "no role" in home
+    assert "您的账号暂无角色" in home
     body = client.get(reverse("community:portal-home")).content.decode()
     assert world.resident_a.name not in body
