@@ -152,7 +152,20 @@ class ResidentInline(admin.TabularInline):
     def masked_phone(self, obj: Resident) -> str:
         return obj.phone_masked
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Resident]:
+        qs = super().get_queryset(request).defer("id_number_ciphertext").order_by("id")
+        return scope_filter(qs, request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_view_registry(request.user)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -217,6 +217,22 @@ class Household(models.Model):
         return f"{self.unit} {self.room}"
 
 
+#: The labels community offices keep on residents (from practice); staff may add more.
+DEFAULT_RESIDENT_TAGS = (
+    ("party-member", "党员"),
+    ("unit-leader", "单元长"),
+    ("building-leader", "楼长"),
+    ("elderly-alone", "独居老人"),
+    ("elderly-80", "80岁以上老人"),
+    ("disabled", "残疾人"),
+    ("low-income", "低保户"),
+    ("veteran", "退役军人"),
+    ("volunteer", "志愿者"),
+    ("tenant", "租户"),
+    ("special-care", "重点关爱"),
+)
+
+
 class ResidentTag(models.Model):
     """A label the office keeps on residents: party member, 楼长, elderly living alone …"""
 
@@ -437,3 +453,108 @@ class ServiceContact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportJob(models.Model):
+    """An Excel import of the residents registry (台账导入): upload, preview, confirm, apply.
+
+    Rows are checked first (the preview); only a clean preview may be confirmed, and the
+    confirmed file is written in one transaction, all rows or none. The status moves only
+    along `services.IMPORT_JOB_TRANSITIONS`. Progress while a job runs is kept in the
+    cache, not here: the apply transaction would hide it from everyone else until commit.
+    """
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        VALIDATING = "validating", _("checking rows")
+        PREVIEW = "preview", _("ready to confirm")
+        INVALID = "invalid", _("has errors")
+        APPLYING = "applying", _("importing")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="resident_imports",
+        verbose_name=_("uploaded by"),
+    )
+    # The uploader's community when they work in exactly one: colleagues see the job too.
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resident_imports",
+        verbose_name=_("community"),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    # Relative to settings.PRIVATE_STORAGE_ROOT (never under MEDIA); emptied once the
+    # file is deleted, because it holds whole ID numbers.
+    file_path = models.CharField(_("stored file"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    new_count = models.PositiveIntegerField(_("new residents"), default=0)
+    update_count = models.PositiveIntegerField(_("updated residents"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    new_unit_count = models.PositiveIntegerField(_("new units"), default=0)
+    new_household_count = models.PositiveIntegerField(_("new households"), default=0)
+    # [{"row": 5, "column": "手机号", "code": "bad_phone", "params": {...}}]: codes, not
+    # sentences, so the page shows them in the reader's language; never a whole ID number.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # What the preview shows besides errors: sample rows (masked) and units/rooms to create.
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("resident import")
+        verbose_name_plural = _("resident imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "uploaded",
+                        "validating",
+                        "preview",
+                        "invalid",
+                        "applying",
+                        "done",
+                        "failed",
+                        "cancelled",
+                    ]
+                ),
+                name="importjob_status_known",
+            ),
+            # A job offered for confirmation has no errors.
+            models.CheckConstraint(
+                condition=~Q(status="preview") | Q(error_count=0),
+                name="importjob_preview_has_no_errors",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["uploaded_by", "created_at"], name="importjob_user_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (
+            self.Status.UPLOADED,
+            self.Status.VALIDATING,
+            self.Status.APPLYING,
+        )

@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import User
 from community.demo import birth_date, fake_id_number, fake_phone, person_name
 from community.models import (
+    DEFAULT_RESIDENT_TAGS,
     Building,
     Community,
     Estate,
@@ -103,7 +104,10 @@ class Command(BaseCommand):
         Organization.objects.get_or_create(
             kind=Organization.Kind.MERCHANT, name="惠民便利店", defaults={"street": street}
         )
-        tags = {t.code: t for t in ResidentTag.objects.all()}
+        tags = {
+            code: ResidentTag.objects.get_or_create(code=code, defaults={"name": name})[0]
+            for code, name in DEFAULT_RESIDENT_TAGS
+        }
 
         communities = []
         new_residents = 0
