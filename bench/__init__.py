@@ -1,0 +1,1 @@
+"""Load benchmarks: reference views, scenarios and the `make bench` runner (bench.run)."""

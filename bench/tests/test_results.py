@@ -1,0 +1,115 @@
+"""The result rows and the wrk parser: pure functions, no server, no timing."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from bench.results import ROW_KEYS, failures, make_row, write_rows
+from bench.run import Measured, Scenario, build_rows, parse_wrk
+
+WRK_OUTPUT = """\
+Running 5s test @ http://127.0.0.1:40123/api/v1/residents/
+  1 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     9.71ms    3.02ms  41.20ms   80.00%
+    Req/Sec   206.12     20.51   250.00     70.00%
+  Latency Distribution
+     50%    9.10ms
+     75%   10.80ms
+     90%   13.01ms
+     99%    1.02s
+  1031 requests in 5.00s, 9.81MB read
+  Socket errors: connect 0, read 3, write 0, timeout 0
+Requests/sec:    206.05
+Transfer/sec:      1.96MB
+"""
+
+
+def test_row_against_a_reference_passes_at_the_target() -> None:
+    row = make_row(
+        "resident_list.rps", 60.0, "req/s", reference="R20.rps", reference_value=100.0, target=0.5
+    )
+    assert row == {
+        "name": "resident_list.rps",
+        "value": 60.0,
+        "unit": "req/s",
+        "reference": "R20.rps",
+        "ratio": 0.6,
+        "target": 0.5,
+        "pass": True,
+    }
+    assert tuple(row) == ROW_KEYS
+
+
+def test_row_below_target_fails_and_informative_rows_pass() -> None:
+    missed = make_row("d.rps", 40, "req/s", reference="R1.rps", reference_value=100, target=0.5)
+    assert missed["pass"] is False
+    info = make_row("R1.rps", 40, "req/s", reference="R0.rps", reference_value=100)
+    assert info["pass"] is True and info["target"] is None and info["ratio"] == 0.4
+    assert failures([missed, info]) == [missed]
+
+
+def test_exact_row_needs_equal_query_counts() -> None:
+    same = make_row(
+        "q50", 6, "queries/request", reference="q1", reference_value=6, target=1.0, exact=True
+    )
+    more = make_row(
+        "q50", 7, "queries/request", reference="q1", reference_value=6, target=1.0, exact=True
+    )
+    assert same["pass"] is True
+    assert more["pass"] is False
+
+
+def test_write_rows_writes_a_json_list_with_the_schema(tmp_path: Path) -> None:
+    rows = [
+        make_row("R0.rps", 800.0, "req/s"),
+        make_row("R1.rps", 500.0, "req/s", reference="R0.rps", reference_value=800.0),
+    ]
+    path = tmp_path / "results" / "latest.json"
+    write_rows(rows, path)
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(loaded, list)
+    assert [tuple(row) for row in loaded] == [ROW_KEYS, ROW_KEYS]
+    assert loaded[1]["ratio"] == 0.625
+    assert all(isinstance(row["pass"], bool) for row in loaded)
+
+
+def test_write_rows_refuses_a_row_with_other_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="keys"):
+        write_rows([{"name": "x", "value": 1}], tmp_path / "latest.json")
+
+
+def test_build_rows_judges_endpoints_against_their_references() -> None:
+    plan = [
+        Scenario("R20", "/bench/r20/"),
+        Scenario("resident_list", "/api/v1/residents/", reference="R20", target=0.5),
+    ]
+    measured = {
+        "R20": Measured(rps=[100, 120, 110], p50=[2, 3, 2], p99=[5, 6, 7]),
+        "resident_list": Measured(rps=[40, 50, 45], p50=[4, 5, 4], p99=[9, 9, 9]),
+    }
+    queries = {"R20": 4, "resident_list": 6, "resident_list_1": 6, "resident_list_50": 7}
+    rows, lines = build_rows(plan, measured, queries, explain_ms=0.2)
+    by_name = {row["name"]: row for row in rows}
+    # the median of per-round ratios (40/100, 50/120, 45/110), not a ratio of medians
+    assert by_name["resident_list.rps"]["ratio"] == round(
+        statistics.median([0.4, 50 / 120, 45 / 110]), 3
+    )
+    assert by_name["resident_list.rps"]["pass"] is False
+    assert by_name["resident_list.queries.page_size_50"]["pass"] is False
+    assert by_name["R20.rps"]["pass"] is True
+    assert {tuple(row) for row in rows} == {ROW_KEYS}
+    assert [line["name"] for line in lines] == ["R20", "resident_list"]
+
+
+def test_parse_wrk_reads_throughput_and_latency_in_ms() -> None:
+    got = parse_wrk(WRK_OUTPUT)
+    assert got["rps"] == 206.05
+    assert got["p50"] == pytest.approx(9.10)
+    assert got["p99"] == pytest.approx(1020.0)
+    assert got["socket_errors"] == 3
+    assert got["non_2xx"] == 0

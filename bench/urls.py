@@ -1,0 +1,13 @@
+"""Reference views, mounted at /bench/ only when settings.LINLI_BENCH_REFERENCES is true."""
+
+from django.urls import path
+
+from bench import views
+
+app_name = "bench"
+
+urlpatterns = [
+    path("r0/", views.r0_bare, name="r0"),
+    path("r1/<int:pk>/", views.r1_one_row, name="r1"),
+    path("r20/", views.r20_page, name="r20"),
+]
