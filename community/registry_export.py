@@ -55,7 +55,7 @@ EXPORT_COLUMNS: tuple[tuple[str, int, Callable[[Resident], Any]], ...] = (
     ("手机号（已脱敏）", 16, lambda r: mask_phone(r.phone)),
     ("身份证号（已脱敏）", 22, lambda r: r.id_number_masked),
     ("与户主关系", 10, lambda r: choice_word(RELATION_WORDS, r.relation_to_head)),
-    ("标签", 16, lambda r: "、".join(tag.name for tag in r.tags.all())),
+    ("标签", 16, lambda r: "、".join(tag.name for tag in r.tag_list)),  # type: ignore[attr-defined]
     ("入住日期", 12, lambda r: r.moved_in_on),
     ("迁出日期", 12, lambda r: r.moved_out_on),
     ("状态", 8, lambda r: choice_word(STATUS_WORDS, r.status)),

@@ -15,10 +15,11 @@ queryset, so a detail view answers 404, never 403 (no one learns that it exists)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
 from community.models import (
@@ -34,6 +35,7 @@ from community.models import (
 )
 
 Role = Membership.Role
+_RESIDENT = "_resident"  # marks the household rows in scope_for's union
 M = TypeVar("M", bound=Model)
 
 #: Roles that see the registry of an area, and whether they may change it.
@@ -87,12 +89,13 @@ def scope_for(user: Any) -> Scope:
         communities: set[int] = set()
         estates: set[int] = set()
         grids: set[int] = set()
+        households: set[int] = set()
         roles: set[str] = set()
         property_orgs: set[int] = set()
-        memberships = Membership.objects.filter(user=user, is_active=True).values_list(
-            "role", "street_id", "community_id", "grid_id", "organization_id"
-        )
-        for role, street_id, community_id, grid_id, org_id in memberships:
+        for role, street_id, community_id, grid_id, org_id, household_id in _scope_rows(user.pk):
+            if role == _RESIDENT:
+                households.add(household_id)
+                continue
             roles.add(role)
             if role == Role.STREET_SUPERVISOR:
                 streets.add(street_id)
@@ -108,11 +111,6 @@ def scope_for(user: Any) -> Scope:
                     "id", flat=True
                 )
             )
-        households = set(
-            Resident.objects.filter(user=user, status=Resident.Status.ACTIVE).values_list(
-                "household_id", flat=True
-            )
-        )
         scope = Scope(
             street_ids=frozenset(streets),
             community_ids=frozenset(communities),
@@ -123,6 +121,24 @@ def scope_for(user: Any) -> Scope:
         )
     user._linli_scope = scope
     return scope
+
+
+def _scope_rows(user_id: int) -> list[tuple[Any, ...]]:
+    """The user's active roles and the households they live in, in one round trip.
+
+    Raw SQL on purpose: this runs on every scoped request, and composing the same UNION
+    with the ORM cost more than the query itself (make bench).
+    """
+    membership, resident = Membership._meta.db_table, Resident._meta.db_table
+    sql = (
+        f"SELECT role, street_id, community_id, grid_id, organization_id, NULL"  # noqa: S608
+        f" FROM {membership} WHERE user_id = %s AND is_active"
+        f" UNION ALL SELECT %s, NULL, NULL, NULL, NULL, household_id"
+        f" FROM {resident} WHERE user_id = %s AND status = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, _RESIDENT, user_id, Resident.Status.ACTIVE.value])
+        return cursor.fetchall()
 
 
 def _buildings(**lookup: Any) -> QuerySet[Building]:
@@ -199,18 +215,57 @@ _PATHS: dict[type[Model], dict[str, _Path]] = {
 }
 
 
-def scope_q(model: type[Model], scope: Scope) -> Q | None:
-    """The filter that keeps only rows of `model` inside `scope`; None means no rows."""
-    paths = _PATHS[model]
-    q = Q()
-    matched = False
-    for level, ids in (
+def _levels(scope: Scope) -> tuple[tuple[str, frozenset[int]], ...]:
+    return (
         ("street", scope.street_ids),
         ("community", scope.community_ids),
         ("estate", scope.estate_ids),
         ("grid", scope.grid_ids),
         ("household", scope.household_ids),
-    ):
+    )
+
+
+def scope_row_fields(model: type[Model], user: Any) -> list[str]:
+    """The lookups a `.values()` row needs so that `scope_contains_row` can judge it."""
+    scope = scope_for(user)
+    paths = _PATHS[model]
+    return [
+        path
+        for level, ids in _levels(scope)
+        if ids and level in paths and isinstance(path := paths[level], str)
+    ]
+
+
+def scope_contains_row(user: Any, model: type[Model], row: Mapping[str, Any]) -> bool:
+    """Whether one `.values()` row of `model` is in the user's scope (as `scope_filter`).
+
+    A detail lookup reads its row by primary key with `scope_row_fields` among its
+    columns and is judged here, instead of composing the scope's joins into its SQL:
+    that cost more than the lookup itself (make bench). A level without a forward path
+    asks the database.
+    """
+    scope = scope_for(user)
+    if scope.everything:
+        return True
+    paths = _PATHS[model]
+    for level, ids in _levels(scope):
+        if not ids or level not in paths:
+            continue
+        path = paths[level]
+        if callable(path):
+            if model._default_manager.filter(path(ids), pk=row["id"]).exists():
+                return True
+        elif row[path] in ids:
+            return True
+    return False
+
+
+def scope_q(model: type[Model], scope: Scope) -> Q | None:
+    """The filter that keeps only rows of `model` inside `scope`; None means no rows."""
+    paths = _PATHS[model]
+    q = Q()
+    matched = False
+    for level, ids in _levels(scope):
         if not ids or level not in paths:
             continue
         path = paths[level]

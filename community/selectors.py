@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from accounts.phone import normalize_phone
 from community import registry_import
@@ -20,9 +33,24 @@ from community.models import (
     ServiceContact,
 )
 from community.privacy import hash_id_number, normalize_id_number
-from community.scoping import can_edit_registry, scope_filter, scope_for
+from community.scoping import (
+    can_edit_registry,
+    scope_contains_row,
+    scope_filter,
+    scope_for,
+    scope_row_fields,
+)
 
 _ID_LIKE = 18
+
+
+def _tags_prefetch() -> Prefetch:
+    """Residents' tags as a plain list on `resident.tag_list`.
+
+    `to_attr` skips building a related manager and queryset per resident, which is most
+    of what a page of tags costs (make bench).
+    """
+    return Prefetch("tags", queryset=ResidentTag.objects.order_by("id"), to_attr="tag_list")
 
 
 def resident_list(
@@ -51,7 +79,7 @@ def resident_list(
         qs = qs.filter(status=status)
     return (
         qs.select_related("household__unit__building__estate")
-        .prefetch_related(Prefetch("tags", queryset=ResidentTag.objects.order_by("id")))
+        .prefetch_related(_tags_prefetch())
         .defer("id_number_ciphertext")
         .order_by("id")
     )
@@ -69,18 +97,85 @@ def resident_search_q(term: str) -> Q:
     return Q(name__contains=term)
 
 
-def resident_get(*, user: Any, pk: int) -> Resident:
-    """One resident in scope; raises Resident.DoesNotExist otherwise (views answer 404)."""
-    # Only what the detail shows is joined: the address (estate, building, unit, room).
-    # Joining community and login account too cost ~0.5 ms a request (planning and model
-    # instances) for columns nobody read (make bench).
-    return (
-        scope_filter(Resident.objects.all(), user)
-        .select_related("household__unit__building__estate")
-        .prefetch_related("tags")
-        .defer("id_number_ciphertext")
-        .get(pk=pk)
+class _CommaJoined(Aggregate):
+    """Values joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+#: What the resident detail shows, read straight from the row and its address chain.
+RESIDENT_DETAIL_FIELDS = (
+    "id",
+    "name",
+    "gender",
+    "phone",
+    "id_number_masked",
+    "household_id",
+    "relation_to_head",
+    "status",
+    "birth_date",
+    "moved_in_on",
+    "moved_out_on",
+    "household__room",
+    "household__unit__number",
+    "household__unit__building__number",
+    "household__unit__building__estate__name",
+)
+
+
+_PK_SENTINEL = -7_331_715  # stands for the primary key while the SQL is compiled
+
+
+@lru_cache(maxsize=64)
+def _resident_detail_sql(alias: str, scope_fields: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
+    """The detail query, compiled by the ORM once per process and set of scope fields.
+
+    Compiling this five-table query cost the ORM twice what PostgreSQL needs to run it
+    (make bench); the SQL still comes from the ORM, so it follows the models.
+    """
+    tag_codes = (
+        Resident.tags.through.objects.filter(resident=OuterRef("pk"))  # type: ignore[misc]  # django-stubs misses the annotation
+        .values("resident")
+        .annotate(codes=_CommaJoined("residenttag__code"))
+        .values("codes")
     )
+    queryset = (
+        Resident.objects.using(alias)
+        .filter(pk=_PK_SENTINEL)
+        .annotate(tag_codes=Coalesce(Subquery(tag_codes), Value("")))
+        .values(*RESIDENT_DETAIL_FIELDS, *scope_fields, "tag_codes")
+    )
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def resident_detail(*, user: Any, pk: int) -> dict[str, Any]:
+    """One resident in scope as a row of RESIDENT_DETAIL_FIELDS plus `tag_codes`.
+
+    Raises Resident.DoesNotExist when absent or out of scope (views answer 404). One
+    query by primary key, judged by scoping.scope_contains_row: this is the hottest
+    read there is, and joining the scope into the SQL, a second query for the tags and
+    five model instances cost more than the lookup itself (make bench).
+    """
+    sql, template = _resident_detail_sql(
+        Resident.objects.db, tuple(scope_row_fields(Resident, user))
+    )
+    params = [pk if p == _PK_SENTINEL else p for p in template]
+    with connections[Resident.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        values = cursor.fetchone()
+        columns = [column[0] for column in cursor.description or ()]
+    if values is None:
+        raise Resident.DoesNotExist
+    row = dict(zip(columns, values, strict=True))
+    if not scope_contains_row(user, Resident, row):
+        raise Resident.DoesNotExist
+    return row
 
 
 def household_list(*, user: Any, building_id: int | None = None) -> QuerySet[Household]:
@@ -104,9 +199,22 @@ def household_get(*, user: Any, pk: int) -> Household:
 def household_members(*, user: Any, household: Household) -> QuerySet[Resident]:
     return (
         scope_filter(Resident.objects.filter(household=household), user)
-        .prefetch_related("tags")
+        .prefetch_related(_tags_prefetch())
         .defer("id_number_ciphertext")
         .order_by("id")
+    )
+
+
+def building_households(*, user: Any, building: Building) -> QuerySet[Household]:
+    """A building's households with their current residents and tags (grid worker page)."""
+    current = (
+        Resident.objects.filter(status=Resident.Status.ACTIVE)
+        .defer("id_number_ciphertext")
+        .prefetch_related(_tags_prefetch())
+        .order_by("id")
+    )
+    return household_list(user=user, building_id=building.pk).prefetch_related(
+        Prefetch("residents", queryset=current, to_attr="current_residents")
     )
 
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from community import selectors
 from community.models import Building, Household, Resident
+from community.privacy import mask_phone
 
 
 class IdPagination(CursorPagination):
@@ -71,7 +72,7 @@ class ResidentListApi(APIView):
             return _address(obj.household)
 
         def get_tags(self, obj: Resident) -> list[str]:
-            return [tag.code for tag in obj.tags.all()]
+            return sorted(tag.code for tag in obj.tag_list)  # type: ignore[attr-defined]
 
     @extend_schema(
         parameters=[
@@ -91,18 +92,43 @@ class ResidentListApi(APIView):
 class ResidentDetailApi(APIView):
     permission_classes = [RegistryPermission]
 
-    class OutputSerializer(ResidentListApi.OutputSerializer):
+    class OutputSerializer(serializers.Serializer):
+        """Reads the row of selectors.resident_detail (a dict, not a model)."""
+
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        gender = serializers.CharField()
+        phone = serializers.SerializerMethodField()
+        id_number = serializers.CharField(source="id_number_masked")
+        household = serializers.IntegerField(source="household_id")
+        address = serializers.SerializerMethodField()
+        relation_to_head = serializers.CharField()
+        tags = serializers.SerializerMethodField()
+        status = serializers.CharField()
         birth_date = serializers.DateField()
         moved_in_on = serializers.DateField()
         moved_out_on = serializers.DateField()
 
+        def get_phone(self, row: dict[str, Any]) -> str:
+            return mask_phone(row["phone"])
+
+        def get_address(self, row: dict[str, Any]) -> str:
+            return (
+                f"{row['household__unit__building__estate__name']}"
+                f" {row['household__unit__building__number']}"
+                f" {row['household__unit__number']} {row['household__room']}"
+            )
+
+        def get_tags(self, row: dict[str, Any]) -> list[str]:
+            return sorted(code for code in row["tag_codes"].split(",") if code)
+
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
         try:
-            resident = selectors.resident_get(user=request.user, pk=pk)
+            row = selectors.resident_detail(user=request.user, pk=pk)
         except Resident.DoesNotExist:
             raise Http404 from None
-        return Response(self.OutputSerializer(resident).data)
+        return Response(self.OutputSerializer(row).data)
 
 
 class HouseholdListApi(APIView):

@@ -139,8 +139,8 @@ def test_resident_list_query_count_is_pinned(
 ) -> None:
     _many(world, 25)
     client = api(staff)
-    # session, user, memberships, own household (scope), residents, tags
-    with django_assert_max_num_queries(6):
+    # session, user, scope (roles and own household in one), residents, tags
+    with django_assert_max_num_queries(5):
         client.get("/api/v1/residents/?page_size=20")
 
 
@@ -156,3 +156,34 @@ def test_schema_and_docs_are_served_offline(client: Any, staff: Any) -> None:
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "http://" not in docs.replace("http://testserver", "") and "cdn" not in docs.lower()
+
+
+@pytest.mark.parametrize(
+    ("persona", "visible"),
+    [
+        ("resident", {"resident_a"}),
+        ("grid_worker", {"resident_a"}),
+        ("staff", {"resident_a", "resident_b"}),
+        ("property_staff", {"resident_a", "resident_b"}),
+        ("street_supervisor", {"resident_a", "resident_b", "other_resident"}),
+        ("outsider", set()),
+    ],
+)
+def test_resident_detail_follows_the_same_scope_as_the_list(
+    world: Any, request: Any, persona: str, visible: set[str]
+) -> None:
+    client = api(request.getfixturevalue(persona))
+    for name in ("resident_a", "resident_b", "other_resident"):
+        response = client.get(f"/api/v1/residents/{getattr(world, name).pk}/")
+        assert response.status_code == (200 if name in visible else 404), (persona, name)
+
+
+def test_detail_and_list_show_the_same_tags(world: Any, staff: Any) -> None:
+    tags = [ResidentTag.objects.create(code=code, name=code) for code in ("veteran-x", "alone-x")]
+    world.resident_a.tags.set(tags)
+    client = api(staff)
+    detail = client.get(f"/api/v1/residents/{world.resident_a.pk}/").json()
+    listed = {row["id"]: row for row in client.get("/api/v1/residents/").json()["results"]}
+    assert detail["tags"] == ["alone-x", "veteran-x"]
+    assert listed[world.resident_a.pk]["tags"] == detail["tags"]
+    assert client.get(f"/api/v1/residents/{world.resident_b.pk}/").json()["tags"] == []

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from community import selectors
-from community.models import Building, Resident
+from community.models import Building
 from community.scoping import can_view_registry
 
 
@@ -34,16 +33,6 @@ def worker_building(request: HttpRequest, pk: int) -> HttpResponse:
         building = selectors.building_list(user=request.user).get(pk=pk)
     except Building.DoesNotExist:
         raise Http404 from None
-    households = selectors.household_list(
-        user=request.user, building_id=building.pk
-    ).prefetch_related(
-        Prefetch(
-            "residents",
-            queryset=Resident.objects.filter(status=Resident.Status.ACTIVE)
-            .defer("id_number_ciphertext")
-            .prefetch_related("tags")
-            .order_by("id"),
-        )
-    )
+    households = selectors.building_households(user=request.user, building=building)
     page = Paginator(households, 40).get_page(request.GET.get("page"))
     return render(request, "community/worker/building.html", {"building": building, "page": page})
