@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from community import registry_import, services
 from community.models import Household, ImportJob, Resident, Unit
 from community.privacy import birth_date_from_id, decrypt_id_number, gender_from_id
+from community.services import imports as import_services
 from community.tests.factories import MembershipFactory, ResidentFactory, UserFactory
 from community.tests.factories import valid_id_number as make_id
 
@@ -335,7 +336,7 @@ def test_a_failure_at_the_last_row_rolls_back_every_earlier_row(
             raise ValidationError("the disk is full")
         return real_save(**kwargs)
 
-    monkeypatch.setattr(services, "resident_save", save_then_fail)
+    monkeypatch.setattr(import_services, "resident_save", save_then_fail)
     residents, units = Resident.objects.count(), Unit.objects.count()
 
     job = _confirm(client, django_capture_on_commit_callbacks, job)
@@ -446,7 +447,7 @@ def test_apply_publishes_progress_while_its_transaction_is_open(
         _row(world, 姓名=f"居民{i}", 身份证号=make_id(8800 + i), 房号=f"8{i:02d}") for i in range(3)
     ]
     job = _upload(client, django_capture_on_commit_callbacks, staff, rows)
-    monkeypatch.setattr(services, "_IMPORT_CHUNK", 1)
+    monkeypatch.setattr(import_services, "_IMPORT_CHUNK", 1)
     seen: list[int] = []
     real_save = services.resident_save
 
@@ -455,7 +456,7 @@ def test_apply_publishes_progress_while_its_transaction_is_open(
         seen.append(int(progress.context["progress"]["done"]))
         return real_save(**kwargs)
 
-    monkeypatch.setattr(services, "resident_save", watching_save)
+    monkeypatch.setattr(import_services, "resident_save", watching_save)
 
     job = _confirm(client, django_capture_on_commit_callbacks, job)
 
