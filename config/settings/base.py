@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "config",
     "accounts",
     "community",
+    "credit",
 ]
 
 MIDDLEWARE = [
