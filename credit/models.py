@@ -283,3 +283,455 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
+
+
+# --- Manual awards and deductions (maker-checker) and appeals ---------------------------
+
+
+class PointsRequest(models.Model):
+    """A manual award or deduction (人工加扣分), made by one person, decided by another.
+
+    An approved award is applied at once. An approved deduction is first notified to
+    the resident and only applied when its appeal window has passed without an appeal,
+    or when staff uphold it on appeal.
+    """
+
+    class Kind(models.TextChoices):
+        AWARD = "award", _("award")
+        DEDUCTION = "deduction", _("deduction")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        REJECTED = "rejected", _("rejected")
+        NOTIFIED = "notified", _("notified, appeal window open")
+        APPEALED = "appealed", _("appealed")
+        CANCELLED = "cancelled", _("cancelled on appeal")
+        APPLIED = "applied", _("applied")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="points_requests",
+        verbose_name=_("resident"),
+    )
+    rule = models.ForeignKey(
+        ScoringRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule version")
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2, default=1)
+    reason = models.TextField(_("reason"))
+    evidence_note = models.CharField(_("evidence"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+    appeal_deadline = models.DateTimeField(_("appeal deadline"), null=True, blank=True)
+    entry = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request",
+        verbose_name=_("ledger entry"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("points request")
+        verbose_name_plural = _("points requests")
+        constraints = [
+            # Maker-checker: nobody approves their own request.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="request_maker_is_not_checker",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["notified", "appealed"])
+                | Q(appeal_deadline__isnull=False),
+                name="request_notified_has_deadline",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="request_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "appeal_deadline"], name="request_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.resident} · {self.rule.name}"
+
+
+class Appeal(models.Model):
+    """A resident's appeal against a notified deduction (申诉), decided by staff."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        UPHELD = "upheld", _("deduction upheld")
+        CANCELLED = "cancelled", _("deduction cancelled")
+
+    request = models.OneToOneField(
+        PointsRequest, on_delete=models.PROTECT, related_name="appeal", verbose_name=_("deduction")
+    )
+    text = models.TextField(_("appeal"))
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(decided_by__isnull=False) & ~Q(decision_reason="")),
+                name="appeal_decision_has_reasons",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.request)
+
+
+# --- The credit supermarket (信用超市) ---------------------------------------------------
+
+
+class SupermarketItem(models.Model):
+    """Something residents exchange points for: goods, a course, a service."""
+
+    class Kind(models.TextChoices):
+        GOODS = "goods", _("goods")
+        COURSE = "course", _("course")
+        SERVICE = "service", _("service")
+
+    class LimitPeriod(models.TextChoices):
+        MONTH = "month", _("per month")
+        QUARTER = "quarter", _("per quarter")
+        YEAR = "year", _("per year")
+        EVER = "ever", _("in total")
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="supermarket_items",
+        verbose_name=_("community"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.GOODS)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    points_price = models.PositiveIntegerField(_("price in points"))
+    # None: unlimited (a service); the check constraint is the last guard of "never below 0".
+    stock = models.IntegerField(_("stock"), null=True, blank=True)
+    limit_per_resident = models.PositiveIntegerField(_("limit per resident"), null=True, blank=True)
+    limit_period = models.CharField(
+        _("limit period"), max_length=10, choices=LimitPeriod.choices, default=LimitPeriod.MONTH
+    )
+    provider = models.ForeignKey(
+        "community.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("provided by"),
+    )
+    is_active = models.BooleanField(_("on sale"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("supermarket item")
+        verbose_name_plural = _("supermarket items")
+        constraints = [
+            models.CheckConstraint(condition=Q(points_price__gt=0), name="item_price_positive"),
+            models.CheckConstraint(
+                condition=Q(stock__isnull=True) | Q(stock__gte=0), name="item_stock_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExchangeWindow(models.Model):
+    """When the supermarket exchanges (兑换日): e.g. the 6th of each month, 9:00–17:00."""
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="exchange_windows",
+        verbose_name=_("community"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    always_open = models.BooleanField(_("always open"), default=False)
+    day_of_month = models.PositiveSmallIntegerField(_("day of month"), null=True, blank=True)
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("exchange window")
+        verbose_name_plural = _("exchange windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(always_open=True)
+                | (
+                    Q(opens_at__isnull=False, closes_at__isnull=False)
+                    & Q(closes_at__gt=F("opens_at"))
+                ),
+                name="window_has_hours",
+            ),
+            models.CheckConstraint(
+                condition=Q(day_of_month__isnull=True)
+                | Q(day_of_month__gte=1, day_of_month__lte=31),
+                name="window_day_of_month_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Redemption(models.Model):
+    """A resident's exchange (兑换): points debited and the item reserved until pickup."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("reserved, to pick up")
+        FULFILLED = "fulfilled", _("picked up")
+        EXPIRED = "expired", _("expired, points returned")
+        CANCELLED = "cancelled", _("cancelled, points returned")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("resident")
+    )
+    item = models.ForeignKey(
+        SupermarketItem,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("item"),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    points = models.PositiveIntegerField(_("points"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RESERVED
+    )
+    pickup_code = models.CharField(_("pickup code"), max_length=12, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=150, unique=True)
+    entry = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        related_name="redemption",
+        verbose_name=_("ledger entry"),
+    )
+    reserved_at = models.DateTimeField(_("reserved at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("pick up by"))
+    fulfilled_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    fulfilled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over by"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="redemption_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="fulfilled") | Q(fulfilled_at__isnull=False),
+                name="redemption_fulfilled_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="redemption_due"),
+            models.Index(fields=["resident", "item", "reserved_at"], name="redemption_limits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} × {self.quantity}"
+
+
+# --- Garbage sorting (垃圾分类称重) -----------------------------------------------------
+
+
+class GarbageWeighing(models.Model):
+    """One visit to the weighing point: what a resident brought, and the points it earned."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="garbage_weighings",
+        verbose_name=_("resident"),
+    )
+    weighed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("weighed by"),
+    )
+    weighed_at = models.DateTimeField(_("weighed at"), default=timezone.now)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=150, unique=True)
+
+    class Meta:
+        verbose_name = _("garbage weighing")
+        verbose_name_plural = _("garbage weighings")
+
+    def __str__(self) -> str:
+        return f"{self.resident} {self.weighed_at:%Y-%m-%d}"
+
+
+class GarbageWeighingLine(models.Model):
+    """One category weighed at a visit (kg), under the per-kg rule of that category."""
+
+    weighing = models.ForeignKey(
+        GarbageWeighing, on_delete=models.PROTECT, related_name="lines", verbose_name=_("weighing")
+    )
+    rule = models.ForeignKey(
+        ScoringRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("category rule")
+    )
+    kg = models.DecimalField(_("kg"), max_digits=7, decimal_places=2)
+    entry = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="garbage_line",
+        verbose_name=_("ledger entry"),
+    )
+
+    class Meta:
+        verbose_name = _("weighed category")
+        verbose_name_plural = _("weighed categories")
+        constraints = [
+            models.CheckConstraint(condition=Q(kg__gt=0), name="garbage_kg_positive"),
+            models.UniqueConstraint(fields=["weighing", "rule"], name="garbage_one_line_per_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.name} {self.kg} kg"
+
+
+# --- The red and grey list (红灰榜) -----------------------------------------------------
+
+
+class BoardSnapshot(models.Model):
+    """A published red/grey list for a period and area: computed, frozen, never edited.
+
+    `rows` holds what the public sees and nothing more: surname + building (张** 3号楼),
+    points, rank; the red list leaves out residents who opted out.
+    """
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("month")
+        QUARTER = "quarter", _("quarter")
+        YEAR = "year", _("year")
+
+    class Area(models.TextChoices):
+        COMMUNITY = "community", _("community")
+        ESTATE = "estate", _("estate")
+        BUILDING = "building", _("building")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="boards", verbose_name=_("community")
+    )
+    period = models.CharField(_("period"), max_length=8, choices=Period.choices)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    area_kind = models.CharField(_("area"), max_length=10, choices=Area.choices)
+    area_id = models.PositiveBigIntegerField(_("area id"))
+    area_name = models.CharField(_("area name"), max_length=100)
+    red_rows = models.JSONField(_("red list"), default=list)
+    grey_rows = models.JSONField(_("grey list"), default=list)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("red and grey list")
+        verbose_name_plural = _("red and grey lists")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "period", "period_start", "area_kind", "area_id"],
+                name="board_one_per_period_and_area",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="board_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_name} {self.period_start:%Y-%m}"
+
+
+class RedListOptOut(models.Model):
+    """A resident who asked not to be shown on the red list (隐私选择)."""
+
+    resident = models.OneToOneField(
+        Resident,
+        on_delete=models.CASCADE,
+        related_name="red_list_opt_out",
+        verbose_name=_("resident"),
+    )
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("red list opt-out")
+        verbose_name_plural = _("red list opt-outs")
+
+    def __str__(self) -> str:
+        return str(self.resident)
