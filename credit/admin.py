@@ -110,3 +110,7 @@ class PointsEntryAdmin(LedgerReadOnly):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PointsEntry]:
         return super().get_queryset(request).filter(community__in=_communities(request))
+
+
+# Each part of the app registers its own models (supermarket, requests, boards).
+from credit.admin_parts import boards, requests, supermarket  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Admin classes of this part of the credit app (imported by credit/admin.py)."""
