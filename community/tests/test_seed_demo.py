@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from community.management.commands.seed_demo import DEMO_PASSWORD, LOGINS
+from community.management.commands.seed_registry_demo import DEMO_PASSWORD, LOGINS
 from community.models import Grid, Membership, Resident
 from community.privacy import decrypt_id_number, validate_id_number
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_builds_a_street_and_is_idempotent() -> None:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_registry_demo", stdout=out)
     residents = Resident.objects.count()
     assert 1800 <= residents <= 2400
     assert Grid.objects.filter(community__code="DEMO-QS").count() == 3
@@ -30,6 +30,6 @@ def test_seed_demo_builds_a_street_and_is_idempotent() -> None:
     validate_id_number(decrypt_id_number(sample.id_number_ciphertext))
     assert sample.id_number_masked.startswith("99")  # made-up region: never a real person
 
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_registry_demo", stdout=StringIO())
     assert Resident.objects.count() == residents
     assert Membership.objects.count() == len(LOGINS) - 2

@@ -66,7 +66,7 @@ def test_seed_scale_is_idempotent_and_tops_up() -> None:
 
 def test_seed_scale_login_is_staff_of_the_scale_community_only() -> None:
     call_command("seed_scale", residents=30, stdout=StringIO())
-    call_command("seed_demo", stdout=StringIO())  # another street the login must not see
+    call_command("seed_registry_demo", stdout=StringIO())  # another street the login must not see
     user = User.objects.get(phone=BENCH_PHONE)
     assert user.check_password(BENCH_PASSWORD)
     assert Membership.objects.get(user=user).role == Membership.Role.COMMUNITY_STAFF

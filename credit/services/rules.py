@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,9 @@ from credit.models import ScoringRule
 from credit.standard import STANDARD
 
 
-def standard_install(*, street: Street, actor: Any = None) -> int:
+def standard_install(
+    *, street: Street, actor: Any = None, valid_from: dt.date | None = None
+) -> int:
     """Give a street the default standard (评定标准); rules it already has are kept."""
     created = 0
     with transaction.atomic(durable=True):
@@ -24,7 +27,11 @@ def standard_install(*, street: Street, actor: Any = None) -> int:
                 community=None,
                 code=spec["code"],
                 is_current=True,
-                defaults={**{k: v for k, v in spec.items() if k != "code"}, "created_by": actor},
+                defaults={
+                    **{k: v for k, v in spec.items() if k != "code"},
+                    "created_by": actor,
+                    "valid_from": valid_from or timezone.localdate(),
+                },
             )
             created += made
     return created

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: a made-up street to try Linli with, and a login per role.
+"""`manage.py seed_registry_demo`: the registry part of the demo (`seed_demo` runs it first).
 
 Idempotent: every row is found by its natural key (residents by their ID number's hash),
 so running it again creates nothing new and changes nothing.

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from credit.demo import credit_demo_build
+from credit.models import ExchangeWindow, PointsEntry, SupermarketItem
+from credit.selectors.ledger import ledger_reconciliation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_points_are_realistic_reconcile_and_are_idempotent(world: Any) -> None:
+    from community.tests.factories import HouseholdFactory, ResidentFactory, UnitFactory
+
+    for _ in range(60):  # enough residents for a month of awards to appear
+        ResidentFactory(household=HouseholdFactory(unit=UnitFactory(building=world.building_a)))
+    made = credit_demo_build(street=world.street)
+    assert made["rules"] >= 24
+    assert SupermarketItem.objects.filter(community=world.home).count() >= 8
+    assert ExchangeWindow.objects.filter(community=world.home, day_of_month=6).exists()
+    assert made["entries"] > 20
+    assert PointsEntry.objects.values("rule__code").distinct().count() >= 3
+    assert ledger_reconciliation().ok
+    again = credit_demo_build(street=world.street)
+    assert again == {"rules": 0, "items": 0, "entries": 0}
