@@ -83,7 +83,7 @@ class Command(BaseCommand):
         made = 0
         with transaction.atomic(durable=True):
             while made < todo:
-                batch = []
+                batch: list[PointsEntry] = []
                 for _ in range(min(BATCH, todo - made)):
                     account = busy if rng.random() < BUSY_SHARE else rng.choice(accounts)
                     when = start + dt.timedelta(minutes=rng.randrange(0, 460_000))
