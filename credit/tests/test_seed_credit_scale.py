@@ -25,6 +25,13 @@ def test_scale_ledger_is_consistent_and_has_a_busiest_account() -> None:
         .values_list("n", flat=True)
     )
     assert counts[-1] > 2 * counts[len(counts) // 2]  # one account far busier than most
+    busiest = (
+        PointsEntry.objects.values("credit_account__resident__user__phone")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    assert busiest["credit_account__resident__user__phone"] == "13900000002"
     out = StringIO()
     call_command("seed_credit_scale", entries=1500, stdout=out)
     assert "nothing to do" in out.getvalue()
