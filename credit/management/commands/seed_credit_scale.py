@@ -80,6 +80,7 @@ class Command(BaseCommand):
         )
         rng = random.Random(20261123)
         busy = accounts[0]
+        busy_share = max(BUSY_SHARE, 10 / len(accounts))  # busiest even on small data
         balances: dict[int, int] = {}
         start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         todo = entries - have
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             while made < todo:
                 batch: list[PointsEntry] = []
                 for _ in range(min(BATCH, todo - made)):
-                    account = busy if rng.random() < BUSY_SHARE else rng.choice(accounts)
+                    account = busy if rng.random() < busy_share else rng.choice(accounts)
                     when = start + dt.timedelta(minutes=rng.randrange(0, 460_000))
                     serial = have + made + len(batch)
                     balance = balances.get(account, 0)
