@@ -79,6 +79,9 @@ class ResidentFilterForm(forms.Form):
     grid = forms.ModelChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    # The keyed hash of a whole ID number typed into `search`: the view swaps the number
+    # for its hash before it can stay in the address bar or an access log.
+    idh = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,4 +104,5 @@ class ResidentFilterForm(forms.Form):
             "grid_id": data["grid"].pk if data.get("grid") else None,
             "tag": data.get("tag") or "",
             "status": data.get("status") or "",
+            "id_number_hash": data.get("idh") or "",
         }

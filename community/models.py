@@ -321,6 +321,37 @@ class Resident(models.Model):
                 condition=~Q(status="moved_out") | Q(moved_out_on__isnull=False),
                 name="resident_moved_out_has_date",
             ),
+            # Choices hold in the database too (imports and bulk writes skip full_clean).
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "moved_out", "deceased"]),
+                name="resident_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(gender__in=["", "male", "female"]), name="resident_gender_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    relation_to_head__in=[
+                        "head",
+                        "spouse",
+                        "child",
+                        "parent",
+                        "grandchild",
+                        "grandparent",
+                        "sibling",
+                        "tenant",
+                        "other",
+                    ]
+                ),
+                name="resident_relation_known",
+            ),
+            # The lookup hash and the ciphertext are written together (one ID number) or
+            # not at all: a hash without a number, or a number no lookup finds, is a bug.
+            models.CheckConstraint(
+                condition=Q(id_number_hash__isnull=True, id_number_ciphertext="")
+                | (Q(id_number_hash__isnull=False) & ~Q(id_number_ciphertext="")),
+                name="resident_id_hash_with_ciphertext",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -117,14 +117,26 @@ def mask_text(text: str) -> str:
 
 
 class MaskPersonalDataFilter(logging.Filter):
-    """Logging filter: no log line leaves the process with a whole ID or phone number."""
+    """Logging filter: no log line leaves the process with a whole ID or phone number.
+
+    The message, and the traceback text of an error: it is formatted here (formatters
+    reuse `exc_text` once set), because an exception message or a local URL in it may
+    carry a number too.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string is logged as it is
-            return True
-        masked = mask_text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+            message = None
+        if message is not None:
+            masked = mask_text(message)
+            if masked != message:
+                record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         return True

@@ -2,6 +2,9 @@
 
 Phones and ID numbers leave only masked (138****8000, 110105********0123), and their
 headers say so: an export is a copy outside the system's access control (PIPL art. 51).
+The birth date leaves as its year only: the 8 hidden digits of a masked ID number are the
+birth date, so the two together would rebuild the whole number. Free text is written as
+text, never as a formula (a name like "=HYPERLINK(…)" would run in the reader's Excel).
 openpyxl's write-only mode streams rows to a temporary file, so memory stays flat
 however many residents are exported.
 """
@@ -19,7 +22,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from community.models import Resident
-from community.privacy import mask_phone
+from community.privacy import mask_phone, mask_text
 from community.registry_import import (
     GENDER_WORDS,
     RELATION_WORDS,
@@ -51,7 +54,7 @@ EXPORT_COLUMNS: tuple[tuple[str, int, Callable[[Resident], Any]], ...] = (
     ),
     ("姓名", 10, lambda r: r.name),
     ("性别", 6, lambda r: choice_word(GENDER_WORDS, r.gender) if r.gender else ""),
-    ("出生日期", 12, lambda r: r.birth_date),
+    ("出生年份", 8, lambda r: r.birth_date.year if r.birth_date else None),
     ("手机号（已脱敏）", 16, lambda r: mask_phone(r.phone)),
     ("身份证号（已脱敏）", 22, lambda r: r.id_number_masked),
     ("与户主关系", 10, lambda r: choice_word(RELATION_WORDS, r.relation_to_head)),
@@ -59,8 +62,23 @@ EXPORT_COLUMNS: tuple[tuple[str, int, Callable[[Resident], Any]], ...] = (
     ("入住日期", 12, lambda r: r.moved_in_on),
     ("迁出日期", 12, lambda r: r.moved_out_on),
     ("状态", 8, lambda r: choice_word(STATUS_WORDS, r.status)),
-    ("备注", 20, lambda r: r.note),
+    ("备注", 20, lambda r: mask_text(r.note)),
 )
+
+# What spreadsheet programs read as the start of a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        # Stored as a string (openpyxl would write a formula) and quote-prefixed, so that
+        # Excel keeps it text even when someone edits the cell.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
 
 
 def residents_workbook_write(*, residents: Iterable[Resident], target: IO[bytes]) -> int:
@@ -81,10 +99,7 @@ def residents_workbook_write(*, residents: Iterable[Resident], target: IO[bytes]
     for resident in residents:
         row = []
         for _title, _width, value in EXPORT_COLUMNS:
-            cell = WriteOnlyCell(sheet, value=value(resident))
-            if isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            row.append(cell)
+            row.append(_cell(sheet, value(resident)))
         sheet.append(row)
         count += 1
     book.save(target)

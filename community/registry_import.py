@@ -413,13 +413,15 @@ class CheckedRow:
 
 
 class RowChecker:
-    """Checks rows against the registry as one user sees it (scope_filter), with caches
-    so that a file costs a few queries per building and per chunk, not per row."""
+    """Checks rows against the part of the registry the user may change (their edit
+    scope: what they merely see, e.g. their own household elsewhere, is not theirs to
+    import into), with caches so that a file costs a few queries per building and per
+    chunk, not per row."""
 
     def __init__(self, *, user: Any) -> None:
         self.user = user
         self._estates: dict[str, list[Estate]] = defaultdict(list)
-        for estate in scope_filter(Estate.objects.all(), user).order_by("id"):
+        for estate in scope_filter(Estate.objects.all(), user, edit=True).order_by("id"):
             self._estates[_text(estate.name).casefold()].append(estate)
         self._buildings: dict[int, dict[str, Building]] = {}
         self._units: dict[int, dict[str, Unit]] = {}
@@ -436,7 +438,7 @@ class RowChecker:
 
     def _building(self, estate: Estate, number: str) -> Building | None:
         if estate.pk not in self._buildings:
-            found = scope_filter(Building.objects.filter(estate=estate), self.user)
+            found = scope_filter(Building.objects.filter(estate=estate), self.user, edit=True)
             self._buildings[estate.pk] = {
                 _address_key(b.number, _BUILDING_SUFFIXES): b
                 for b in found.select_related("estate").order_by("id")
@@ -494,9 +496,9 @@ class RowChecker:
             Resident.objects.filter(id_number_hash__in=digests).values_list("id_number_hash", "pk")
         )
         visible = set(
-            scope_filter(Resident.objects.filter(pk__in=existing.values()), self.user).values_list(
-                "pk", flat=True
-            )
+            scope_filter(
+                Resident.objects.filter(pk__in=existing.values()), self.user, edit=True
+            ).values_list("pk", flat=True)
         )
         importable: list[CheckedRow] = []
         for row in checked:

@@ -11,6 +11,9 @@ queryset, so a detail view answers 404, never 403 (no one learns that it exists)
 - property staff the estates their company serves;
 - superusers everything. Anyone else (partner staff, clerks, committee members, a user
   with no role) sees nothing of the registry.
+
+Changing is narrower than seeing (`scope_filter(..., edit=True)`, `can_edit_object`):
+only the communities where the user is community staff or admin (superusers: all).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from community.models import (
     Household,
     Membership,
     Resident,
+    ServiceContact,
     Street,
     Unit,
 )
@@ -212,6 +216,10 @@ _PATHS: dict[type[Model], dict[str, _Path]] = {
         "street": "id",
         "community": lambda ids: Q(id__in=Community.objects.filter(id__in=ids).values("street_id")),
     },
+    # For changes only (`edit=True`): a contact is its community office's; a street-wide
+    # one (no community) only a superuser's. Reading the directory is
+    # selectors.service_contact_list, which adds the street-wide ones.
+    ServiceContact: {"community": "community_id"},
 }
 
 
@@ -274,9 +282,25 @@ def scope_q(model: type[Model], scope: Scope) -> Q | None:
     return q if matched else None
 
 
-def scope_filter(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
-    """`queryset` narrowed to what `user` may see (DESIGN §3)."""
+def edit_scope_for(user: Any) -> Scope:
+    """The areas `user` may change: the communities where they hold an edit role.
+
+    Narrower than `scope_for`: a staff member of one community who lives in another sees
+    their own household there but may not change it; what a grid worker, property staff
+    or street supervisor sees is never theirs to change.
+    """
     scope = scope_for(user)
+    if scope.everything:
+        return scope
+    if not scope.roles & REGISTRY_EDIT_ROLES:
+        return Scope()
+    # scope_for fills community_ids from REGISTRY_EDIT_ROLES memberships only.
+    return Scope(community_ids=scope.community_ids, roles=scope.roles & REGISTRY_EDIT_ROLES)
+
+
+def scope_filter(queryset: QuerySet[M], user: Any, *, edit: bool = False) -> QuerySet[M]:
+    """`queryset` narrowed to what `user` may see (DESIGN §3), or change with `edit=True`."""
+    scope = edit_scope_for(user) if edit else scope_for(user)
     if scope.everything:
         return queryset
     q = scope_q(queryset.model, scope)
@@ -291,5 +315,16 @@ def can_view_registry(user: Any) -> bool:
 
 
 def can_edit_registry(user: Any) -> bool:
+    """Whether `user` may change some part of the registry (which part: `can_edit_object`)."""
     scope = scope_for(user)
     return scope.everything or bool(scope.roles & REGISTRY_EDIT_ROLES)
+
+
+def can_edit_object(user: Any, obj: Model) -> bool:
+    """Whether `user` may change this registry row: it lies in their edit scope."""
+    scope = edit_scope_for(user)
+    if scope.everything:
+        return True
+    if scope.is_empty or obj.pk is None or type(obj) not in _PATHS:
+        return False
+    return scope_filter(type(obj)._default_manager.filter(pk=obj.pk), user, edit=True).exists()

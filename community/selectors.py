@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +43,11 @@ from community.scoping import (
 )
 
 _ID_LIKE = 18
+MAX_PK = 2**63 - 1  # the largest value a (big)int primary key column holds
+# Whole numbers only: a partial number would let a reader recover a masked phone digit by
+# digit (1380, 13800, 138001 …). A mobile, a landline with area code, or the last 4.
+_WHOLE_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
+_PHONE_TAIL = 4
 
 
 def _tags_prefetch() -> Prefetch:
@@ -62,9 +68,17 @@ def resident_list(
     grid_id: int | None = None,
     tag: str = "",
     status: str = "",
+    id_number_hash: str = "",
 ) -> QuerySet[Resident]:
-    """Residents in the user's scope, newest last, with their address joined in."""
+    """Residents in the user's scope, newest last, with their address joined in.
+
+    `id_number_hash` is the keyed hash of a whole ID number (`privacy.hash_id_number`):
+    callers take the number in a POST body or turn it into the hash before it reaches a
+    URL, so it never lands in an address bar or an access log.
+    """
     qs = scope_filter(Resident.objects.all(), user)
+    if id_number_hash:
+        qs = qs.filter(id_number_hash=id_number_hash)
     if search:
         qs = qs.filter(resident_search_q(search))
     if estate_id:
@@ -85,15 +99,25 @@ def resident_list(
     )
 
 
+def is_id_number_like(term: str) -> bool:
+    """Whether a search term is (the shape of) a whole ID number."""
+    normalized = normalize_id_number(term)
+    return len(normalized) == _ID_LIKE and normalized[:17].isdigit()
+
+
 def resident_search_q(term: str) -> Q:
-    """Search by name, phone, or a whole ID number (matched through its keyed hash)."""
+    """Search by name, a whole phone number or its last 4 digits, or a whole ID number
+    (matched through its keyed hash). Any other run of digits matches nothing."""
     term = term.strip()
-    normalized_id = normalize_id_number(term)
-    if len(normalized_id) == _ID_LIKE and normalized_id[:17].isdigit():
-        return Q(id_number_hash=hash_id_number(normalized_id))
+    if is_id_number_like(term):
+        return Q(id_number_hash=hash_id_number(normalize_id_number(term)))
     phone = normalize_phone(term)
-    if phone.isdigit() and len(phone) >= 4:
-        return Q(phone__contains=phone)
+    if phone.isdigit():
+        if _WHOLE_PHONE.match(phone):
+            return Q(phone=phone)
+        if len(phone) == _PHONE_TAIL:
+            return Q(phone__endswith=phone)
+        return Q(pk__in=[])
     return Q(name__contains=term)
 
 
@@ -162,6 +186,8 @@ def resident_detail(*, user: Any, pk: int) -> dict[str, Any]:
     read there is, and joining the scope into the SQL, a second query for the tags and
     five model instances cost more than the lookup itself (make bench).
     """
+    if not 0 < pk <= MAX_PK:  # the raw query would overflow the driver (a 500, not a 404)
+        raise Resident.DoesNotExist
     sql, template = _resident_detail_sql(
         Resident.objects.db, tuple(scope_row_fields(Resident, user))
     )

@@ -6,6 +6,7 @@ app_name = "community-api"
 
 urlpatterns = [
     path("residents/", views.ResidentListApi.as_view(), name="resident-list"),
+    path("residents/lookup/", views.ResidentLookupApi.as_view(), name="resident-lookup"),
     path("residents/<int:pk>/", views.ResidentDetailApi.as_view(), name="resident-detail"),
     path("households/", views.HouseholdListApi.as_view(), name="household-list"),
     path("households/<int:pk>/", views.HouseholdDetailApi.as_view(), name="household-detail"),

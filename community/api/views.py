@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
@@ -15,7 +18,7 @@ from rest_framework.views import APIView
 
 from community import selectors
 from community.models import Building, Household, Resident
-from community.privacy import mask_phone
+from community.privacy import hash_id_number, mask_phone, normalize_id_number, validate_id_number
 
 
 class IdPagination(CursorPagination):
@@ -29,6 +32,13 @@ class IdPagination(CursorPagination):
 
 class RegistryPermission(IsAuthenticated):
     """Authenticated; what is visible is decided by scoping, not here."""
+
+
+def id_filter(**kwargs: Any) -> serializers.IntegerField:
+    """An optional primary-key filter: out of a column's range is a 400, not a 500."""
+    return serializers.IntegerField(
+        required=False, min_value=1, max_value=selectors.MAX_PK, **kwargs
+    )
 
 
 def paginate(view: APIView, request: Request, queryset: Any, serializer: Any) -> Response:
@@ -47,14 +57,26 @@ class ResidentListApi(APIView):
     permission_classes = [RegistryPermission]
 
     class FilterSerializer(serializers.Serializer):
-        search = serializers.CharField(required=False, default="")
-        estate = serializers.IntegerField(required=False, source="estate_id")
-        building = serializers.IntegerField(required=False, source="building_id")
-        grid = serializers.IntegerField(required=False, source="grid_id")
+        search = serializers.CharField(required=False, default="", max_length=50)
+        estate = id_filter(source="estate_id")
+        building = id_filter(source="building_id")
+        grid = id_filter(source="grid_id")
         tag = serializers.CharField(required=False, default="")
         status = serializers.ChoiceField(
             choices=Resident.Status.choices, required=False, default=""
         )
+
+        def validate_search(self, value: str) -> str:
+            # A whole ID number in a query string ends up in access logs and histories.
+            if selectors.is_id_number_like(value):
+                raise serializers.ValidationError(
+                    _(
+                        "Do not put an ID number in the address: POST it as "
+                        '{"id_number": "…"} to %(url)s.'
+                    )
+                    % {"url": reverse("community-api:resident-lookup")}
+                )
+            return value
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -89,6 +111,36 @@ class ResidentListApi(APIView):
         return paginate(self, request, qs, self.OutputSerializer)
 
 
+class ResidentLookupApi(APIView):
+    """Find a resident by a whole ID number, sent in the body (never in the URL)."""
+
+    permission_classes = [RegistryPermission]
+
+    class InputSerializer(serializers.Serializer):
+        id_number = serializers.CharField(max_length=30, trim_whitespace=True)
+
+        def validate_id_number(self, value: str) -> str:
+            number = normalize_id_number(value)
+            try:
+                validate_id_number(number)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from None
+            return number
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        responses=ResidentListApi.OutputSerializer(many=True),
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        qs = selectors.resident_list(
+            user=request.user, id_number_hash=hash_id_number(data.validated_data["id_number"])
+        )
+        return paginate(self, request, qs, ResidentListApi.OutputSerializer)
+
+
 class ResidentDetailApi(APIView):
     permission_classes = [RegistryPermission]
 
@@ -105,12 +157,19 @@ class ResidentDetailApi(APIView):
         relation_to_head = serializers.CharField()
         tags = serializers.SerializerMethodField()
         status = serializers.CharField()
-        birth_date = serializers.DateField()
+        # The year only: the 8 hidden digits of the masked ID number are the birth date.
+        birth_year = serializers.SerializerMethodField()
         moved_in_on = serializers.DateField()
         moved_out_on = serializers.DateField()
 
         def get_phone(self, row: dict[str, Any]) -> str:
             return mask_phone(row["phone"])
+
+        def get_birth_year(self, row: dict[str, Any]) -> int | None:
+            birth = row["birth_date"]  # a date, or its ISO text from a raw SQLite cursor
+            if not birth:
+                return None
+            return int(birth[:4]) if isinstance(birth, str) else int(birth.year)
 
         def get_address(self, row: dict[str, Any]) -> str:
             return (
@@ -135,7 +194,7 @@ class HouseholdListApi(APIView):
     permission_classes = [RegistryPermission]
 
     class FilterSerializer(serializers.Serializer):
-        building = serializers.IntegerField(required=False, source="building_id")
+        building = id_filter(source="building_id")
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -180,7 +239,7 @@ class BuildingListApi(APIView):
     permission_classes = [RegistryPermission]
 
     class FilterSerializer(serializers.Serializer):
-        estate = serializers.IntegerField(required=False, source="estate_id")
+        estate = id_filter(source="estate_id")
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()

@@ -212,8 +212,12 @@ def import_job_confirm(*, job: ImportJob, actor: Any) -> ImportJob:
             raise ValidationError(_("Someone else changed this import. Reload the page."))
         from community.tasks import residents_import_apply_task  # tasks import this module
 
+        # "applying 0/N" is shown until the task reports; it is registered before the
+        # enqueue (on_commit callbacks run in order), so it can never overwrite the
+        # progress of a task that already started (embedded and sync modes run at once).
+        total = job.total_rows
+        transaction.on_commit(lambda: progress_set(job.pk, phase="applying", done=0, total=total))
         enqueue_on_commit(residents_import_apply_task, job_id=job.pk)
-    progress_set(job.pk, phase="applying", done=0, total=job.total_rows)
     return job
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 from typing import Any
@@ -580,3 +581,49 @@ def test_admin_resident_list_links_to_import_and_export(
     client.force_login(street_supervisor)  # reads the registry, may not change it
     html = client.get(changelist).content.decode()
     assert IMPORT_URL not in html and reverse("community:resident-export") in html
+
+
+def test_staff_cannot_import_into_the_community_they_only_live_in(
+    client: Any, django_capture_on_commit_callbacks: Any, world: Any, staff: Any
+) -> None:
+    world.other_resident.user = staff  # staff of `home`, living in `other`
+    world.other_resident.save(update_fields=["user"])
+    other_unit = world.other_household.unit
+    rows = [
+        _row(
+            world,
+            小区=world.other_estate.name,
+            楼栋=world.other_building.number,
+            单元=other_unit.number,
+            房号=world.other_household.room,
+            身份证号=make_id(8901),
+        ),
+        # Their own record, kept by the other office: not theirs to change by import.
+        _row(world, 身份证号=decrypt_id_number(world.other_resident.id_number_ciphertext)),
+    ]
+
+    job = _upload(client, django_capture_on_commit_callbacks, staff, rows)
+
+    assert job.status == ImportJob.Status.INVALID
+    assert _codes(job) == {(2, "unknown_estate"), (3, "id_outside_scope")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_does_not_overwrite_the_progress_of_an_import_that_already_ran(
+    client: Any, world: Any, staff: Any
+) -> None:
+    # Here callbacks run at the real commit, as in the embedded and sync run modes: the
+    # import runs to the end before the confirming request returns.
+    def _no_capture(**kwargs: Any) -> Any:
+        return contextlib.nullcontext()
+
+    job = _upload(client, _no_capture, staff, [_row(world), _row(world, 身份证号=make_id(8902))])
+    assert job.status == ImportJob.Status.PREVIEW
+
+    services.import_job_confirm(job=job, actor=staff)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    progress = registry_import.progress_get(job.pk)
+    assert progress is not None
+    assert (progress["phase"], progress["done"]) == ("applying", 2)

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from community import registry_export, registry_import, selectors, services
 from community.forms import ResidentFilterForm, ResidentImportForm
 from community.models import ImportJob
+from community.privacy import hash_id_number, normalize_id_number
 from community.scoping import can_edit_registry, can_view_registry
 
 logger = logging.getLogger(__name__)
@@ -151,11 +152,25 @@ def _export_form(request: HttpRequest) -> ResidentFilterForm:
     return ResidentFilterForm(request.GET or None, user=request.user)
 
 
+def _id_number_out_of_url(request: HttpRequest) -> HttpResponseRedirect | None:
+    """An ID number typed into the search box (a GET form): continue with its keyed hash,
+    so the number does not stay in the address bar, the history or an access log."""
+    search = request.GET.get("search", "")
+    if not selectors.is_id_number_like(search):
+        return None
+    params = request.GET.copy()
+    del params["search"]
+    params["idh"] = hash_id_number(normalize_id_number(search))
+    return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+
+
 @login_required
 @require_GET
 def resident_export(request: HttpRequest) -> HttpResponse:
     """Choose filters, see how many residents match, download them."""
     form = _export_form(request)
+    if redirect_to := _id_number_out_of_url(request):
+        return redirect_to
     count = None
     if form.is_bound and form.is_valid():
         count = selectors.resident_list(user=request.user, **form.selector_filters()).count()
@@ -173,6 +188,8 @@ def resident_export(request: HttpRequest) -> HttpResponse:
 def resident_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     """The residents in the user's area matching the filters, as a masked workbook."""
     form = _export_form(request)
+    if redirect_to := _id_number_out_of_url(request):
+        return redirect_to
     if form.is_bound and not form.is_valid():
         return render(
             request, "community/staff/export.html", {"form": form, "count": None}, status=400
@@ -190,7 +207,7 @@ def resident_export_xlsx(request: HttpRequest) -> HttpResponseBase:
         "resident export by user %s: %s rows, filters %s",
         request.user.pk,
         rows,
-        {k: v for k, v in filters.items() if v and k != "search"},
+        {k: v for k, v in filters.items() if v and k not in ("search", "id_number_hash")},
     )
     today = timezone.localdate()
     response = FileResponse(target, content_type=XLSX)

@@ -218,6 +218,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Throttled by default: the registry API answers searches (a phone's last 4 digits,
+    # an ID lookup), and rates bound how fast anyone can walk through them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
 }
 SPECTACULAR_SETTINGS = {
@@ -231,15 +237,44 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Every log line is masked (ID and mobile numbers), including the request lines of
+# django.server and the errors (with tracebacks) of django.request: a whole ID number in a
+# URL or an exception would otherwise reach the log as it is. The filter sits on those
+# loggers, so it runs before any handler (Django's own ones included) formats the record.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_personal_data": {"()": "community.privacy.MaskPersonalDataFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # As Django's default (own handler, not propagated), plus the filter.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["mask_personal_data"],
+        },
+        "django.request": {"filters": ["mask_personal_data"]},
+    },
 }
+# Reverting to an old version from the history page would bypass the services (and their
+# checks); history is read-only, changes go through the change form.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
