@@ -14,6 +14,8 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if "grid_worker" in scope.roles:
         return redirect("community:worker-home")
+    if "supermarket_clerk" in scope.roles:
+        return redirect("credit:clerk-desk")
     if request.user.is_staff and can_view_registry(request.user):
         return redirect("admin:index")
     if scope.household_ids:

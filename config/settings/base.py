@@ -201,6 +201,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # command's loop runs the same table (config.embedded).
 LINLI_PERIODIC_TASKS: dict[str, dict[str, object]] = {
     "sessions-clear-expired": {"task": "accounts.tasks.sessions_clear_expired_task", "every": 3600},
+    "credit-redemptions-expire": {"task": "credit.tasks.redemptions_expire_task", "every": 300},
+    "credit-deductions-apply-due": {"task": "credit.tasks.deductions_apply_due_task", "every": 300},
+    "credit-ledger-reconcile": {"task": "credit.tasks.ledger_reconcile_task", "every": 86400},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": spec["task"], "schedule": float(spec["every"])}  # type: ignore[arg-type]

@@ -1,5 +1,15 @@
+"""Routes of /api/v1/credit/: my balance and history, manual requests."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from credit.api import requests as api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("me/balance/", api.MyBalanceApi.as_view(), name="me-balance"),
+    path("me/history/", api.MyHistoryApi.as_view(), name="me-history"),
+    path("requests/", api.RequestCreateApi.as_view(), name="request-create"),
+    path("requests/<int:pk>/approve/", api.RequestApproveApi.as_view(), name="request-approve"),
+    path("requests/<int:pk>/reject/", api.RequestRejectApi.as_view(), name="request-reject"),
+]

@@ -32,6 +32,7 @@ def test_scale_ledger_is_consistent_and_has_a_busiest_account() -> None:
         .order_by("-n")
         .first()
     )
+    assert busiest is not None
     assert busiest["credit_account__resident__user__phone"] == "13900000002"
     out = StringIO()
     call_command("seed_credit_scale", entries=1500, stdout=out)

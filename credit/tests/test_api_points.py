@@ -1,0 +1,186 @@
+"""/api/v1/credit/: my balance and history, manual requests asked and decided."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from community.models import Membership
+from community.tests.factories import MembershipFactory, UserFactory
+from credit.models import PointsAccount, PointsRequest, ScoringRule
+from credit.services.ledger import points_award, points_reverse
+from credit.services.requests import points_request_create
+from credit.tests.factories import ScoringRuleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def checker(world: Any) -> Any:
+    user = UserFactory(name="陈主任")
+    MembershipFactory(user=user, role=Membership.Role.COMMUNITY_ADMIN, community=world.home)
+    return user
+
+
+def _rule(world: Any, **kwargs: Any) -> ScoringRule:
+    values: dict[str, Any] = {"street": world.street, "unit": "event", "points": 5}
+    rule: ScoringRule = ScoringRuleFactory.create(**{**values, **kwargs})
+    return rule
+
+
+def _request(world: Any, actor: Any) -> PointsRequest:
+    return points_request_create(
+        actor=actor,
+        resident=world.resident_a,
+        rule=_rule(world, code="good"),
+        quantity=1,
+        reason="好人好事",
+        now=timezone.now(),
+    )
+
+
+def test_outsider_is_denied_every_points_api(
+    api: APIClient, world: Any, outsider: Any, staff: Any
+) -> None:
+    request = _request(world, staff)
+    rule = ScoringRule.objects.get(code="good")
+    api.force_authenticate(outsider)
+    assert api.get(reverse("credit-api:me-balance")).status_code == 404
+    assert api.get(reverse("credit-api:me-history")).status_code == 404
+    response = api.post(
+        reverse("credit-api:request-create"),
+        {"resident": world.resident_a.pk, "rule": rule.pk, "reason": "r"},
+        format="json",
+    )
+    assert response.status_code == 404
+    for name in ("credit-api:request-approve", "credit-api:request-reject"):
+        response = api.post(reverse(name, args=[request.pk]), {"note": "x"}, format="json")
+        assert response.status_code == 404
+
+
+def test_anonymous_gets_401_or_403(api: APIClient, world: Any) -> None:
+    assert api.get(reverse("credit-api:me-balance")).status_code in (401, 403)
+
+
+def test_my_balance_and_history_are_my_own(api: APIClient, world: Any, resident: Any) -> None:
+    rule = _rule(world, name="志愿服务", code="volunteer", points=10)
+    entry = points_award(resident=world.resident_a, rule=rule, key="a", now=timezone.now())
+    points_reverse(entry=entry, now=timezone.now(), reason="登记错误")
+    points_award(resident=world.resident_a, rule=rule, key="b", now=timezone.now())
+    points_award(resident=world.resident_b, rule=rule, key="c", now=timezone.now())
+    api.force_authenticate(resident)
+    assert api.get(reverse("credit-api:me-balance")).json()["balance"] == 10
+    body = api.get(reverse("credit-api:me-history")).json()
+    rows = body["results"]
+    assert [row["delta"] for row in rows] == [10, -10, 10]
+    assert rows[0]["what"] == "志愿服务"
+    assert rows[0]["rule_code"] == "volunteer"
+    assert rows[1]["reverses"] == entry.pk
+    assert rows[2]["reversed_by"] == rows[1]["id"]
+    assert len(rows) == 3  # resident_b's award is not here
+
+
+def test_history_is_cursor_paged_with_a_pinned_query_count(
+    api: APIClient, world: Any, resident: Any, django_assert_max_num_queries: Any
+) -> None:
+    rule = _rule(world, points=1)
+    for i in range(25):
+        points_award(resident=world.resident_a, rule=rule, key=f"k{i}", now=timezone.now())
+    api.force_authenticate(resident)
+    with django_assert_max_num_queries(3):
+        first = api.get(reverse("credit-api:me-history"), {"page_size": 20}).json()
+    assert len(first["results"]) == 20 and first["next"]
+    second = api.get(first["next"]).json()
+    assert len(second["results"]) == 5 and second["next"] is None
+    ids = [r["id"] for r in first["results"] + second["results"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 25
+
+
+def test_staff_ask_and_another_person_approves(
+    api: APIClient, world: Any, staff: Any, checker: Any
+) -> None:
+    rule = _rule(world, code="good", points=20)
+    api.force_authenticate(staff)
+    response = api.post(
+        reverse("credit-api:request-create"),
+        {"resident": world.resident_a.pk, "rule": rule.pk, "quantity": "1", "reason": "拾金不昧"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    pk = response.json()["id"]
+    own = api.post(reverse("credit-api:request-approve", args=[pk]), {}, format="json")
+    assert own.status_code == 403
+    assert "another" in own.json()["detail"]
+    api.force_authenticate(checker)
+    response = api.post(reverse("credit-api:request-approve", args=[pk]), {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "applied"
+    assert PointsAccount.objects.get(resident=world.resident_a).balance == 20
+    again = api.post(reverse("credit-api:request-approve", args=[pk]), {}, format="json")
+    assert again.status_code == 400
+
+
+def test_reject_needs_a_note(api: APIClient, world: Any, staff: Any, checker: Any) -> None:
+    request = _request(world, staff)
+    api.force_authenticate(checker)
+    url = reverse("credit-api:request-reject", args=[request.pk])
+    assert api.post(url, {}, format="json").status_code == 400
+    response = api.post(url, {"note": "证据不足"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["decision_note"] == "证据不足"
+
+
+def test_a_resident_cannot_ask_or_decide(
+    api: APIClient, world: Any, resident: Any, staff: Any
+) -> None:
+    request = _request(world, staff)
+    api.force_authenticate(resident)
+    response = api.post(
+        reverse("credit-api:request-create"),
+        {"resident": world.resident_a.pk, "rule": request.rule_id, "reason": "自己加分"},
+        format="json",
+    )
+    assert response.status_code == 404
+    response = api.post(reverse("credit-api:request-approve", args=[request.pk]), format="json")
+    assert response.status_code == 404
+
+
+def test_staff_of_another_community_do_not_see_the_request(
+    api: APIClient, world: Any, staff: Any
+) -> None:
+    request = _request(world, staff)
+    other = UserFactory()
+    MembershipFactory(user=other, role=Membership.Role.COMMUNITY_STAFF, community=world.other)
+    api.force_authenticate(other)
+    response = api.post(reverse("credit-api:request-approve", args=[request.pk]), format="json")
+    assert response.status_code == 404
+
+
+def test_missing_evidence_is_a_400_with_the_reason(api: APIClient, world: Any, staff: Any) -> None:
+    rule = _rule(world, code="clutter", points=-5, category="misconduct", evidence="photo")
+    api.force_authenticate(staff)
+    response = api.post(
+        reverse("credit-api:request-create"),
+        {"resident": world.resident_a.pk, "rule": rule.pk, "reason": "楼道堆物"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "evidence"
+
+
+def test_schema_documents_the_points_endpoints(api: APIClient, world: Any, staff: Any) -> None:
+    api.force_authenticate(staff)
+    response = api.get(reverse("api-schema"), {"format": "json"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    for path in ("/api/v1/credit/me/history/", "/api/v1/credit/requests/{id}/approve/"):
+        assert path in text

@@ -1,0 +1,273 @@
+"""My points (resident phone pages) and the points workbench (office)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from community.models import Membership
+from community.tests.factories import MembershipFactory, UserFactory
+from credit.models import Appeal, PointsAccount, PointsRequest, ScoringRule
+from credit.services.ledger import points_award
+from credit.services.requests import points_request_approve, points_request_create
+from credit.tests.factories import ScoringRuleFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = PointsRequest.Status
+
+
+@pytest.fixture
+def checker(world: Any) -> Any:
+    user = UserFactory(name="陈主任")
+    MembershipFactory(user=user, role=Membership.Role.COMMUNITY_ADMIN, community=world.home)
+    return user
+
+
+def _rule(world: Any, **kwargs: Any) -> ScoringRule:
+    values: dict[str, Any] = {"street": world.street, "unit": "event", "points": 5}
+    rule: ScoringRule = ScoringRuleFactory.create(**{**values, **kwargs})
+    return rule
+
+
+def _misconduct(world: Any) -> ScoringRule:
+    return _rule(world, name="楼道堆物", code="clutter", points=-5, category="misconduct")
+
+
+def _notified(world: Any, staff: Any, checker: Any, resident: Any = None) -> PointsRequest:
+    request = points_request_create(
+        actor=staff,
+        resident=world.resident_a,
+        rule=_misconduct(world),
+        quantity=1,
+        reason="楼道堆放纸箱",
+        now=timezone.now(),
+    )
+    return points_request_approve(request=request, actor=checker, now=timezone.now())
+
+
+PAGES = [
+    ("get", "credit:points-home", False),
+    ("post", "credit:points-appeal", True),
+    ("get", "credit:points-staff", False),
+    ("get", "credit:points-staff-residents", False),
+    ("post", "credit:points-staff-request-create", False),
+    ("post", "credit:points-staff-request-approve", True),
+    ("post", "credit:points-staff-request-reject", True),
+    ("post", "credit:points-staff-appeal-decide", True),
+    ("get", "credit:points-staff-export", False),
+]
+
+
+def test_outsider_is_denied_every_points_page(
+    client: Any, world: Any, outsider: Any, staff: Any, checker: Any, resident: Any
+) -> None:
+    request = _notified(world, staff, checker)
+    client.force_login(outsider)
+    for method, name, with_pk in PAGES:
+        url = reverse(name, args=[request.pk]) if with_pk else reverse(name)
+        response = getattr(client, method)(url, {"text": "x", "note": "x", "reasons": "x"})
+        assert response.status_code == 404, name
+
+
+def test_anonymous_is_sent_to_log_in(client: Any, world: Any) -> None:
+    response = client.get(reverse("credit:points-home"))
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_my_points_shows_balance_history_rule_names_and_the_standard_link(
+    client: Any, world: Any, resident: Any
+) -> None:
+    rule = _rule(world, name="志愿服务时长", code="volunteer-hour", points=12)
+    points_award(resident=world.resident_a, rule=rule, key="v1", now=timezone.now())
+    points_award(
+        resident=world.resident_b,
+        rule=_rule(world, name="邻居的奖励", code="nb"),
+        key="b1",
+        now=timezone.now(),
+    )
+    client.force_login(resident)
+    response = client.get(reverse("credit:points-home"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="balance">12<' in html
+    assert "志愿服务时长" in html
+    assert "+12" in html
+    assert "/points/standard/#rule-volunteer-hour" in html
+    assert 'href="/points/standard/"' in html
+    assert "邻居的奖励" not in html
+
+
+def test_my_points_page_query_count_is_pinned(
+    client: Any,
+    world: Any,
+    resident: Any,
+    staff: Any,
+    checker: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    rule = _rule(world, points=1)
+    for i in range(40):
+        points_award(resident=world.resident_a, rule=rule, key=f"k{i}", now=timezone.now())
+    _notified(world, staff, checker)
+    client.force_login(resident)
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("credit:points-home"))
+    assert response.status_code == 200
+    assert "?before=" in response.content.decode()
+
+
+def test_resident_appeals_a_notified_deduction_from_the_page(
+    client: Any, world: Any, resident: Any, staff: Any, checker: Any
+) -> None:
+    request = _notified(world, staff, checker)
+    client.force_login(resident)
+    page = client.get(reverse("credit:points-home")).content.decode()
+    assert "楼道堆放纸箱" in page
+    assert reverse("credit:points-appeal", args=[request.pk]) in page
+    response = client.post(
+        reverse("credit:points-appeal", args=[request.pk]), {"text": "纸箱是快递员放的"}
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.APPEALED
+    assert Appeal.objects.get(request=request).text == "纸箱是快递员放的"
+
+
+def test_a_resident_cannot_appeal_a_neighbours_deduction(
+    client: Any, world: Any, resident: Any, staff: Any, checker: Any
+) -> None:
+    request = points_request_create(
+        actor=staff,
+        resident=world.resident_b,
+        rule=_misconduct(world),
+        quantity=1,
+        reason="r",
+        now=timezone.now(),
+    )
+    points_request_approve(request=request, actor=checker, now=timezone.now())
+    client.force_login(resident)
+    response = client.post(reverse("credit:points-appeal", args=[request.pk]), {"text": "x"})
+    assert response.status_code == 404
+
+
+def test_resident_cannot_open_the_workbench(client: Any, world: Any, resident: Any) -> None:
+    client.force_login(resident)
+    assert client.get(reverse("credit:points-staff")).status_code == 404
+    assert client.get(reverse("credit:points-staff-export")).status_code == 404
+
+
+def test_staff_ask_and_another_person_approves_on_the_workbench(
+    client: Any, world: Any, staff: Any, checker: Any
+) -> None:
+    rule = _rule(world, name="好人好事", code="good", points=20)
+    client.force_login(staff)
+    found = client.get(reverse("credit:points-staff-residents"), {"q": "张建"}).content.decode()
+    assert "张建国" in found and "王芳" not in found
+    response = client.post(
+        reverse("credit:points-staff-request-create"),
+        {"resident": world.resident_a.pk, "rule": rule.pk, "quantity": "1", "reason": "拾金不昧"},
+    )
+    assert response.status_code == 302
+    request = PointsRequest.objects.get()
+    page = client.get(reverse("credit:points-staff")).content.decode()
+    assert "拾金不昧" in page and "Needs another person" in page
+    # The maker's own approval is refused with a message; nothing is applied.
+    client.post(reverse("credit:points-staff-request-approve", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.status == Status.PENDING
+    client.force_login(checker)
+    client.post(reverse("credit:points-staff-request-approve", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.status == Status.APPLIED
+    assert PointsAccount.objects.get(resident=world.resident_a).balance == 20
+
+
+def test_request_for_a_resident_out_of_scope_is_refused(
+    client: Any, world: Any, staff: Any
+) -> None:
+    rule = _rule(world, code="good", points=20)
+    client.force_login(staff)
+    response = client.post(
+        reverse("credit:points-staff-request-create"),
+        {"resident": world.other_resident.pk, "rule": rule.pk, "quantity": "1", "reason": "r"},
+    )
+    assert response.status_code == 400
+    assert not PointsRequest.objects.exists()
+
+
+def test_staff_decide_an_appeal_with_reasons(
+    client: Any, world: Any, resident: Any, staff: Any, checker: Any
+) -> None:
+    from credit.services.requests import appeal_submit
+
+    request = _notified(world, staff, checker)
+    appeal = appeal_submit(
+        request=request, resident_user=resident, text="不是我", now=timezone.now()
+    )
+    client.force_login(checker)
+    page = client.get(reverse("credit:points-staff")).content.decode()
+    assert "不是我" in page
+    client.post(
+        reverse("credit:points-staff-appeal-decide", args=[appeal.pk]),
+        {"decision": "cancel", "reasons": "监控显示为快递员"},
+    )
+    appeal.refresh_from_db()
+    assert appeal.status == Appeal.Status.CANCELLED
+    assert appeal.decision_reason == "监控显示为快递员"
+    client.force_login(resident)
+    assert "监控显示为快递员" in client.get(reverse("credit:points-home")).content.decode()
+
+
+def test_workbench_query_count_is_pinned(
+    client: Any, world: Any, staff: Any, checker: Any, django_assert_max_num_queries: Any
+) -> None:
+    rule = _rule(world, points=5)
+    for _ in range(15):
+        points_request_create(
+            actor=checker,
+            resident=world.resident_a,
+            rule=rule,
+            quantity=1,
+            reason="r",
+            now=timezone.now(),
+        )
+    client.force_login(staff)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("credit:points-staff"), {"q": "张"})
+    assert response.status_code == 200
+
+
+def test_export_is_a_workbook_with_masked_phones(client: Any, world: Any, staff: Any) -> None:
+    world.resident_a.phone = "13912345678"
+    world.resident_a.save(update_fields=["phone"])
+    points_award(resident=world.resident_a, rule=_rule(world), key="k", now=timezone.now())
+    client.force_login(staff)
+    response = client.get(reverse("credit:points-staff-export"))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    values = [
+        str(cell.value) for row in load_workbook(BytesIO(body)).active.iter_rows() for cell in row
+    ]
+    assert "139****5678" in values
+    assert "13912345678" not in values
+    assert "王芳" not in values  # the other community is not this office's
+
+
+def test_notified_deductions_show_their_deadline_on_the_workbench(
+    client: Any, world: Any, staff: Any, checker: Any
+) -> None:
+    request = _notified(world, staff, checker)
+    client.force_login(staff)
+    page = client.get(reverse("credit:points-staff")).content.decode()
+    deadline = timezone.localtime(request.appeal_deadline)
+    assert deadline.strftime("%Y-%m-%d") in page
+    assert request.appeal_deadline is not None
+    assert request.appeal_deadline - timezone.now() > dt.timedelta(days=6)
