@@ -1,0 +1,51 @@
+"""The menu every page shows: the places this person's roles lead to (templates/base.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from community.scoping import scope_for
+
+_STAFF = {"community_admin", "community_staff"}
+
+
+def linli_nav(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"linli_nav": []}
+    scope = scope_for(user)
+    roles = scope.roles
+    items: list[tuple[Any, str]] = []
+    if scope.household_ids:
+        items += [
+            (_("My household"), reverse("community:portal-home")),
+            (_("My points"), reverse("credit:points-home")),
+            (_("Credit supermarket"), reverse("credit:shop-catalogue")),
+        ]
+    if "grid_worker" in roles:
+        items.append((_("My grid"), reverse("community:worker-home")))
+    if "supermarket_clerk" in roles:
+        items.append((_("Pickup desk"), reverse("credit:clerk-desk")))
+    if roles & _STAFF or user.is_superuser:
+        items += [
+            (_("Back office"), reverse("admin:index")),
+            (_("Points workbench"), reverse("credit:points-staff")),
+        ]
+    if roles & (_STAFF | {"supermarket_clerk"}) or user.is_superuser:
+        items.append((_("Weighing point"), reverse("credit:garbage")))
+    if scope.household_ids or roles & _STAFF or user.is_superuser:
+        items.append((_("Red and grey list"), reverse("credit:boards")))
+    if items:  # someone of a community (an outsider has no standard to read)
+        items.append((_("Scoring standard"), reverse("credit:standard")))
+    # The longest matching address is the current place (/points/shop/ is not /points/).
+    matching = [url for _label, url in items if request.path.startswith(url)]
+    current = max(matching, key=len, default=None)
+    return {
+        "linli_nav": [
+            {"label": label, "url": url, "active": url == current} for label, url in items
+        ]
+    }
