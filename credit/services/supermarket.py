@@ -70,9 +70,13 @@ def _transition(redemption: Redemption, to: str, **fields: Any) -> bool:
 
 
 def pickup_deadline(now: dt.datetime) -> dt.datetime:
-    """The end (midnight, Shanghai) of the PICKUP_DAYS-th day after `now`."""
-    day = local(now).date() + dt.timedelta(days=PICKUP_DAYS + 1)
-    return dt.datetime.combine(day, dt.time.min, tzinfo=local(now).tzinfo)
+    """The last minute (23:59, Shanghai) of the PICKUP_DAYS-th day after `now`.
+
+    23:59 rather than the next midnight, so the page says "pick up by 11-30 23:59", not
+    "by 12-01 00:00", which residents read as one day more.
+    """
+    day = local(now).date() + dt.timedelta(days=PICKUP_DAYS)
+    return dt.datetime.combine(day, dt.time(23, 59), tzinfo=local(now).tzinfo)
 
 
 def _new_pickup_code() -> str:

@@ -119,7 +119,7 @@ def test_staff_ask_and_another_person_approves(
     pk = response.json()["id"]
     own = api.post(reverse("credit-api:request-approve", args=[pk]), {}, format="json")
     assert own.status_code == 403
-    assert "another" in own.json()["detail"]
+    assert "其他工作人员审批" in own.json()["detail"]
     api.force_authenticate(checker)
     response = api.post(reverse("credit-api:request-approve", args=[pk]), {}, format="json")
     assert response.status_code == 200

@@ -57,7 +57,7 @@ def test_my_history_says_what_earned_or_spent_each_point(world: Any, resident: A
     rows = history_selectors.history_page(entries=history_selectors.my_history(user=resident)).rows
     by_id = {row.id: row for row in rows}
     assert [row.delta for row in rows] == [-5, -3, 3, 20]  # newest first, signed
-    assert by_id[seeded["spend"].pk].what == "Exchanged for 洗衣液"
+    assert by_id[seeded["spend"].pk].what == "兑换：洗衣液"
     assert by_id[seeded["spend"].pk].item_name == "洗衣液"
     assert by_id[seeded["wrong"].pk].what == "治安巡逻"
     assert by_id[seeded["wrong"].pk].rule_code == "patrol"

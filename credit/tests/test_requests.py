@@ -134,7 +134,7 @@ def test_maker_cannot_approve_their_own_request(world: Any, staff: Any, checker:
     request = ask(world, staff, award_rule(world))
     with refused(PermissionDenied) as exc:
         points_request_approve(request=request, actor=staff, now=NOW)
-    assert "another" in str(exc.value)
+    assert "其他工作人员审批" in str(exc.value)
     with refused(PermissionDenied):
         points_request_reject(request=request, actor=staff, now=NOW, note="撤回")
     request.refresh_from_db()

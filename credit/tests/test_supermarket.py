@@ -157,7 +157,7 @@ def test_redemption_reserves_stock_debits_points_and_gives_a_code(world: Any, sh
     assert len(redemption.pickup_code) == 8
     assert set(redemption.pickup_code) <= set(selectors.CODE_ALPHABET)
     assert redemption.expires_at == pickup_deadline(NOW)
-    assert redemption.expires_at == dt.datetime(2026, 11, 14, 0, 0, tzinfo=SH)
+    assert redemption.expires_at == dt.datetime(2026, 11, 13, 23, 59, tzinfo=SH)
     assert redemption.entry.kind == PointsEntry.Kind.REDEMPTION
     assert redemption.entry.idempotency_key == f"redemption:{world.resident_a.pk}:k1"
     assert balance(world.resident_a) == 70

@@ -173,7 +173,7 @@ def test_clerk_looks_up_a_code_and_hands_over(client: Any, world: Any, shop: Any
     again = client.post(
         reverse("credit:clerk-fulfil"), {"code": redemption.pickup_code}, follow=True
     )
-    assert "already used" in again.content.decode()
+    assert "该取货码已使用" in again.content.decode()
 
 
 def test_wrong_code_at_the_desk_is_404_with_a_message(client: Any, world: Any) -> None:
