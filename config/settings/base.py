@@ -173,6 +173,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 LINLI_FIELD_KEYS = env_list("LINLI_FIELD_KEYS")
 LINLI_HASH_KEY = env("LINLI_HASH_KEY", "")
 
+# Days a resident has to appeal a notified deduction before it counts (诚信积分申诉期).
+LINLI_APPEAL_DAYS = int(env("LINLI_APPEAL_DAYS", "7") or 7)
+
 REDIS_URL = env("REDIS_URL", "")
 CACHES = {
     "default": (
