@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from community.models import Membership, Organization
+from community.models import DEFAULT_RESIDENT_TAGS, Membership, Organization, ResidentTag
 from community.tests.factories import (
     BuildingFactory,
     CommunityFactory,
@@ -55,6 +55,10 @@ class World:
 
 @pytest.fixture
 def world(db: Any) -> World:
+    # The default tags come from a data migration; a transactional test's flush (on
+    # PostgreSQL) empties the table for the tests after it, so put them back.
+    for code, name in DEFAULT_RESIDENT_TAGS:
+        ResidentTag.objects.get_or_create(code=code, defaults={"name": name})
     street = StreetFactory()
     home = CommunityFactory(street=street)
     other = CommunityFactory(street=street)
