@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from community.models import Community, Organization, Resident, Street
-from credit.models import ExchangeWindow, PointsEntry, SupermarketItem
+from accounts.models import User
+from community.models import Community, Membership, Organization, Resident, Street
+from credit.models import BoardSnapshot, ExchangeWindow, PointsEntry, SupermarketItem
+from credit.services.boards import board_publish
 from credit.services.ledger import points_award
 from credit.services.rules import rule_for, standard_install
 
@@ -75,7 +77,41 @@ def credit_demo_build(*, street: Street, now: dt.datetime = DEMO_MONTH_END) -> d
                             continue
                         _award(rules[code], resident, when, Decimal(rng.randint(low, high)))
     created["entries"] = PointsEntry.objects.count() - before
+    created["boards"] = sum(_red_list(community, now) for community in communities)
     return created
+
+
+def _red_list(community: Community, now: dt.datetime) -> int:
+    """Publish last month's red/grey list for the community, as the office would."""
+    start = (timezone.localdate(now).replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    if BoardSnapshot.objects.filter(
+        community=community, period="month", period_start=start, area_kind="community"
+    ).exists():
+        return 0
+    office = (
+        User.objects.filter(
+            memberships__community=community,
+            memberships__role__in=[
+                Membership.Role.COMMUNITY_ADMIN,
+                Membership.Role.COMMUNITY_STAFF,
+            ],
+            memberships__is_active=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if office is None:
+        return 0
+    board_publish(
+        actor=office,
+        community=community,
+        period="month",
+        period_start=start,
+        area_kind="community",
+        area_id=community.pk,
+        now=now,
+    )
+    return 1
 
 
 def _award(rule: Any, resident: Resident, when: dt.datetime, quantity: Decimal) -> None:

@@ -23,8 +23,7 @@ class Command(BaseCommand):
         made = credit_demo_build(street=street)
         self.stdout.write(
             self.style.SUCCESS(
-                "points demo ready: {rules} new rules, {items} new items, {entries} new entries".format(
-                    **made
-                )
+                "points demo ready: {rules} new rules, {items} new items, {entries} new entries, "
+                "{boards} new red lists".format(**made)
             )
         )
