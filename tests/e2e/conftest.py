@@ -123,7 +123,7 @@ def log_in(page: Page, phone: str, password: str = PASSWORD) -> None:
     page.locator("#id_username").fill(phone)
     page.locator("#id_password").fill(password)
     with page.expect_navigation():
-        page.locator("form button[type=submit]").click()
+        page.locator("main form button[type=submit]").click()
     assert "/accounts/login/" not in page.url, "login failed: still on the login page"
 
 

@@ -85,3 +85,13 @@ def test_resident_redeems_and_clerk_hands_over_on_phones(
     redemption.refresh_from_db()
     assert redemption.status == Redemption.Status.FULFILLED
     assert redemption.fulfilled_by == clerk
+
+    # Her points history shows both: the award that funded her and the exchange.
+    me.goto("/points/")
+    expect(me.locator('[data-testid="balance"]')).to_have_text("60")
+    spend = me.locator(f"#entry-{redemption.entry_id}")
+    expect(spend).to_contain_text("非遗剪纸课")
+    expect(spend).to_contain_text("−40")
+    expect(me.locator(".list-group-item", has_text="+100")).to_have_count(1)
+    assert page_width(me) <= 375
+    screenshot(me, "history")
