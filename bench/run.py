@@ -1,17 +1,21 @@
 """`make bench` (`python -m bench.run`): load-test the project's endpoints on PostgreSQL.
 
 1. Ensure the PostgreSQL database (BENCH_DATABASE_URL, default the local `linli_bench`),
-   migrate it, seed the scale registry if absent (`seed_scale`, BENCH_RESIDENTS), and
-   collect static files (the login page needs the manifest).
+   migrate it, seed the scale registry if absent (`seed_scale`, BENCH_RESIDENTS) and its
+   points ledger (`seed_credit_scale`, BENCH_ENTRIES), give the busiest account's
+   resident a supermarket item to redeem, and collect static files (the login page needs
+   the manifest).
 2. Serve the project with gunicorn (2 sync workers, config.settings.bench: DEBUG off,
    persistent connections) on a free port of 127.0.0.1.
-3. Log in over HTTP as the bench user (CSRF and all) and use that one session cookie for
-   every request, references and endpoints alike.
+3. Log in over HTTP as the bench user (CSRF and all) and as the resident of the busiest
+   points account; each scenario uses one of the two session cookies, and an endpoint
+   and its reference always the same one.
 4. Count SQL queries per request in-process (Django test Client, same database, same
    session), EXPLAIN ANALYZE the scoped list query.
 5. Drive load with wrk from a separate process, interleaved over BENCH_ROUNDS rounds
    (>= 3) of BENCH_DURATION seconds per scenario; take the median over rounds.
-6. Print the table, write bench/results/latest.json; exit 1 if a target fails, 2 if the
+6. Stop gunicorn; time the ledger reconciliation against a plain SUM over the entries.
+7. Print the table, write bench/results/latest.json; exit 1 if a target fails, 2 if the
    harness itself failed. gunicorn is always stopped.
 
 All traffic goes to 127.0.0.1; every loop is bounded in count and time.
@@ -29,10 +33,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +60,14 @@ BENCH_HASH_KEY = "bench-only-hash-key-not-secret"
 BENCH_SECRET_KEY = "bench-only-django-secret-key-not-secret-0123456789"  # noqa: S105
 WORKERS = 2
 MIN_ROUNDS = 3
+#: Every redemption under load costs the resident a point: before a run the busiest
+#: account is topped up to TOPUP_TO when it holds less than TOPUP_FLOOR (a run spends a
+#: few tens of thousands at most).
+TOPUP_FLOOR = 200_000
+TOPUP_TO = 1_000_000
+BENCH_ITEM_NAME = "压测兑换品 (bench, 1 point, unlimited)"
+BENCH_WINDOW_NAME = "压测: always open (bench)"
+RECONCILE_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class Config:
     database_url: str
     redis_url: str
     residents: int
+    entries: int
     rounds: int
     duration: int
     connections: int
@@ -71,6 +86,7 @@ class Config:
             database_url=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
             redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
             residents=int(os.environ.get("BENCH_RESIDENTS", "100000")),
+            entries=int(os.environ.get("BENCH_ENTRIES", "1000000")),
             rounds=max(MIN_ROUNDS, int(os.environ.get("BENCH_ROUNDS", "5"))),
             duration=max(1, min(60, int(os.environ.get("BENCH_DURATION", "5")))),
             connections=max(1, int(os.environ.get("BENCH_CONNECTIONS", str(WORKERS)))),
@@ -90,12 +106,31 @@ class Config:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A URL under load; `reference` names the scenario its throughput is compared with."""
+    """A URL under load; `reference` names the scenario its throughput is compared with.
+
+    `session`: whose login the requests carry ("staff": the bench user, "resident": the
+    busiest points account's resident). `body`: JSON POSTed with a fresh Idempotency-Key
+    on every request (GET when None).
+    """
 
     name: str
     path: str
     reference: str | None = None
     target: float | None = None
+    session: str = "staff"
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class CreditSetup:
+    """What the credit scenarios read and redeem as the resident of the busiest account."""
+
+    resident_id: int
+    account_id: int
+    item_id: int
+    account_entries: int
+    entries: int
+    accounts: int
 
 
 @dataclass
@@ -110,15 +145,50 @@ class BenchError(RuntimeError):
     """The harness could not measure (server down, login refused, errors under load)."""
 
 
-def scenarios(community_id: int, resident_id: int) -> list[Scenario]:
+def scenarios(
+    community_id: int, resident_id: int, credit: CreditSetup | None = None
+) -> list[Scenario]:
     """References first, then the project's endpoints. Later issues append theirs here."""
-    return [
+    plan = [
         Scenario("R0", "/bench/r0/"),
         Scenario("R1", f"/bench/r1/{resident_id}/", reference="R0"),
         Scenario("R20", f"/bench/r20/?community={community_id}", reference="R0"),
         Scenario("resident_list", "/api/v1/residents/", reference="R20", target=0.5),
         Scenario(
             "resident_detail", f"/api/v1/residents/{resident_id}/", reference="R1", target=0.5
+        ),
+    ]
+    if credit is None:
+        return plan
+    # As the resident of the account with the most entries, endpoint and reference alike.
+    mine = "resident"
+    item = json.dumps({"item": credit.item_id})
+    return [
+        *plan,
+        Scenario("R1_resident", f"/bench/r1/{credit.resident_id}/", session=mine),
+        Scenario("R20_history", f"/bench/r20-history/?account={credit.account_id}", session=mine),
+        Scenario("R_redeem", "/bench/redeem/", session=mine, body=item),
+        Scenario(
+            "credit_balance",
+            "/api/v1/credit/me/balance/",
+            reference="R1_resident",
+            target=0.8,
+            session=mine,
+        ),
+        Scenario(
+            "credit_history",
+            "/api/v1/credit/me/history/",
+            reference="R20_history",
+            target=0.5,
+            session=mine,
+        ),
+        Scenario(
+            "credit_redeem",
+            "/api/v1/credit/shop/redemptions/",
+            reference="R_redeem",
+            target=0.5,
+            session=mine,
+            body=item,
         ),
     ]
 
@@ -155,7 +225,60 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-def run_wrk(url: str, cookie: str, duration: int, connections: int) -> dict[str, float]:
+def _lua_string(text: str) -> str:
+    """`text` as a double-quoted Lua string literal (printable ASCII only)."""
+    if not all(" " <= ch <= "~" for ch in text):
+        raise ValueError(f"not printable ASCII: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def post_script(body: str, csrf_token: str, key_prefix: str) -> str:
+    """A wrk Lua script: POST `body` as JSON with a new Idempotency-Key on every request.
+
+    Keys are `key_prefix`-1, -2, …: the prefix must be new for every wrk run (wrk's
+    math.random repeats its sequence from run to run, and a repeated key is a replay, not
+    a redemption). wrk.format replaces wrk.headers with the table it is given, so the
+    request copies them (the -H Cookie, Host) and adds the key.
+    """
+    return "\n".join(
+        [
+            "-- generated by bench.run.post_script",
+            'wrk.method = "POST"',
+            f"wrk.body = {_lua_string(body)}",
+            'wrk.headers["Content-Type"] = "application/json"',
+            f'wrk.headers["X-CSRFToken"] = {_lua_string(csrf_token)}',
+            "local counter = 0",
+            "request = function()",
+            "  counter = counter + 1",
+            "  local headers = {}",
+            "  for name, value in pairs(wrk.headers) do headers[name] = value end",
+            f'  headers["Idempotency-Key"] = {_lua_string(key_prefix + "-")} .. counter',
+            "  return wrk.format(nil, nil, headers)",
+            "end",
+            "",
+        ]
+    )
+
+
+def run_wrk(
+    url: str, cookie: str, duration: int, connections: int, script: str | None = None
+) -> dict[str, float]:
+    """One wrk run; `script`: Lua text (POST scenarios), written to a file for the run."""
+    if script is not None:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".lua", prefix="wrk-", dir=RESULTS_DIR, delete=False
+        ) as handle:
+            handle.write(script)
+        try:
+            return _run_wrk(url, cookie, duration, connections, ["-s", handle.name])
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
+    return _run_wrk(url, cookie, duration, connections, [])
+
+
+def _run_wrk(
+    url: str, cookie: str, duration: int, connections: int, extra: list[str]
+) -> dict[str, float]:
     cmd = [
         "wrk",
         "-t1",
@@ -166,6 +289,7 @@ def run_wrk(url: str, cookie: str, duration: int, connections: int) -> dict[str,
         "--latency",
         "-H",
         f"Cookie: {cookie}",
+        *extra,
         url,
     ]
     try:
@@ -321,25 +445,58 @@ def login(base: str, phone: str, password: str) -> dict[str, str]:
     return cookies
 
 
-def preflight(base: str, scenario: Scenario, cookie: str) -> None:
-    """Every URL answers 200 with the session before any load is put on it."""
-    request = urllib.request.Request(base + scenario.path, headers={"Cookie": cookie})  # noqa: S310
+def preflight(base: str, scenario: Scenario, cookies: dict[str, str]) -> None:
+    """Every URL answers 200 (a POST: 201) with its session before any load is put on it."""
+    headers = {"Cookie": session_cookie(cookies)}
+    data = None
+    if scenario.body is not None:
+        data = scenario.body.encode()
+        headers.update(
+            {
+                "Content-Type": "application/json",
+                "X-CSRFToken": cookies["csrftoken"],
+                "Idempotency-Key": f"preflight-{uuid.uuid4().hex}",
+            }
+        )
+    request = urllib.request.Request(base + scenario.path, data=data, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
             body = resp.read()
+            status = resp.status
     except urllib.error.HTTPError as exc:
-        raise BenchError(f"{scenario.name} {scenario.path} answered {exc.code}") from exc
-    if scenario.name in ("R20", "resident_list"):
+        detail = exc.read()[:300].decode(errors="replace")
+        raise BenchError(f"{scenario.name} {scenario.path} answered {exc.code}: {detail}") from exc
+    if scenario.body is not None and status != 201:
+        raise BenchError(f"{scenario.name} answered {status}, not 201 Created")
+    if scenario.name in ("R20", "resident_list", "R20_history", "credit_history"):
         rows = json.loads(body)["results"]
         if len(rows) != 20:
             raise BenchError(f"{scenario.name} returned {len(rows)} rows, not 20")
 
 
+def session_cookie(cookies: dict[str, str]) -> str:
+    return f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}"
+
+
+def wrk_script(scenario: Scenario, cookies: dict[str, str]) -> str | None:
+    """The Lua script of a POST scenario (a fresh key prefix each call), None for a GET."""
+    if scenario.body is None:
+        return None
+    prefix = f"bench-{scenario.name}-{uuid.uuid4().hex[:12]}"
+    return post_script(scenario.body, cookies["csrftoken"], prefix)
+
+
 # --- in-process measurements ---------------------------------------------------------
 
 
-def count_queries(session_id: str, paths: dict[str, str]) -> dict[str, int]:
-    """SQL queries per request, with the same session, through the whole middleware stack."""
+def count_queries(
+    session_id: str, paths: dict[str, str], posts: dict[str, tuple[str, str]] | None = None
+) -> dict[str, int]:
+    """SQL queries per request, with the same session, through the whole middleware stack.
+
+    `posts`: name -> (path, JSON body), POSTed with a new Idempotency-Key each time (the
+    test Client skips the CSRF check, as DRF does for it); they must answer 201.
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -347,13 +504,26 @@ def count_queries(session_id: str, paths: dict[str, str]) -> dict[str, int]:
     client = Client(SERVER_NAME=HOST)
     client.cookies["sessionid"] = session_id
     counts = {}
-    for name, path in paths.items():
-        client.get(path)  # warm: anything cached per process is not counted
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(path)
-        if response.status_code != 200:
-            raise BenchError(f"{path} answered {response.status_code} in-process")
-        counts[name] = len(ctx.captured_queries)
+    requests: list[tuple[str, str, str | None]] = [(n, p, None) for n, p in paths.items()]
+    requests += [(n, p, body) for n, (p, body) in (posts or {}).items()]
+    for name, path, body in requests:
+        for warm in (True, False):  # warm: anything cached per process is not counted
+            with CaptureQueriesContext(connection) as ctx:
+                if body is None:
+                    response = client.get(path)
+                else:
+                    response = client.post(
+                        path,
+                        body,
+                        content_type="application/json",
+                        headers={"Idempotency-Key": f"count-{uuid.uuid4().hex}"},
+                    )
+            if warm:
+                continue
+            expected = 200 if body is None else 201
+            if response.status_code != expected:
+                raise BenchError(f"{path} answered {response.status_code} in-process")
+            counts[name] = len(ctx.captured_queries)
     return counts
 
 
@@ -366,6 +536,30 @@ def explain_list(user_phone: str) -> tuple[float, str]:
     plan = selectors.resident_list(user=user)[:21].explain(analyze=True, buffers=True)
     found = re.search(r"Execution Time: ([\d.]+) ms", plan)
     return (float(found[1]) if found else float("nan")), plan
+
+
+def time_reconciliation(repeats: int = RECONCILE_REPEATS) -> tuple[float, float, bool]:
+    """Medians (ms) of `ledger_reconciliation()` and of a plain SUM over every entry.
+
+    Interleaved, in-process, with nothing else running; plus whether the ledger reconciled.
+    """
+    from django.db import connection
+
+    from credit.selectors.ledger import ledger_reconciliation
+
+    full: list[float] = []
+    plain: list[float] = []
+    ok = True
+    for _round in range(repeats):
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT SUM(amount) FROM credit_pointsentry")
+            cursor.fetchone()
+        plain.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        ok = ledger_reconciliation().ok and ok
+        full.append((time.perf_counter() - started) * 1000)
+    return statistics.median(full), statistics.median(plain), ok
 
 
 # --- the run -------------------------------------------------------------------------
@@ -399,6 +593,78 @@ def prepare(cfg: Config) -> tuple[int, int, int]:
     return community.pk, resident_id, count
 
 
+def prepare_credit(cfg: Config, community_id: int) -> CreditSetup:
+    """Seed the ledger if absent; an item to redeem, an open window, points to spend.
+
+    The item costs 1 point, has no stock and no per-resident limit, and the community's
+    supermarket is always open (a window of its own), so every redemption under load
+    succeeds; all of it is created once and found again on later runs.
+    """
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.db.models import F, Q
+
+    from credit.management.commands.seed_credit_scale import RESIDENT_PHONE
+    from credit.models import ExchangeWindow, PointsAccount, PointsEntry, SupermarketItem
+    from credit.services.ledger import system_account
+
+    call_command("seed_credit_scale", entries=cfg.entries)
+    account = PointsAccount.objects.select_related("resident").get(
+        resident__user__phone=RESIDENT_PHONE
+    )
+    SupermarketItem.objects.update_or_create(
+        community_id=community_id,
+        name=BENCH_ITEM_NAME,
+        defaults={
+            "points_price": 1,
+            "stock": None,
+            "limit_per_resident": None,
+            "is_active": True,
+        },
+    )
+    item = SupermarketItem.objects.get(community_id=community_id, name=BENCH_ITEM_NAME)
+    ExchangeWindow.objects.update_or_create(
+        community_id=community_id,
+        name=BENCH_WINDOW_NAME,
+        defaults={"always_open": True, "valid_from": dt.date(2020, 1, 1), "valid_to": None},
+    )
+    if account.balance < TOPUP_FLOOR:
+        # An award from the community's issuance account, written as the services write
+        # it (entry, then the cached balance), so credit_reconcile still adds up.
+        amount = TOPUP_TO - account.balance
+        issuance = system_account(community_id=community_id, kind=PointsAccount.Kind.ISSUANCE)
+        with transaction.atomic():
+            PointsEntry.objects.create(
+                kind=PointsEntry.Kind.AWARD,
+                debit_account=issuance,
+                credit_account=account,
+                amount=amount,
+                community_id=community_id,
+                idempotency_key=f"bench-topup:{uuid.uuid4().hex}",
+                note="bench top-up",
+            )
+            PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
+        print(f"topped up account {account.pk} by {amount} points")
+    # Planner statistics, as autovacuum keeps them in a running database: bulk-loaded
+    # tables that were never analysed get row estimates of nothing, and the plans (the
+    # history's OR over two indexes, the reconciliation's grouped sums) are then not the
+    # ones production runs. A few seconds.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    mine = PointsEntry.objects.filter(Q(credit_account=account) | Q(debit_account=account))
+    assert account.resident_id is not None
+    return CreditSetup(
+        resident_id=account.resident_id,
+        account_id=account.pk,
+        item_id=item.pk,
+        account_entries=mine.count(),
+        entries=PointsEntry.objects.count(),
+        accounts=PointsAccount.objects.filter(kind=PointsAccount.Kind.RESIDENT).count(),
+    )
+
+
 def blocks(plan: list[Scenario]) -> list[list[Scenario]]:
     """Each judged endpoint with its reference, the other scenarios alone."""
     by_name = {s.name: s for s in plan}
@@ -407,10 +673,24 @@ def blocks(plan: list[Scenario]) -> list[list[Scenario]]:
     return paired + [[s] for s in plan if s.name not in taken]
 
 
-def measure(base: str, cookie: str, plan: list[Scenario], cfg: Config) -> dict[str, Measured]:
+def measure(
+    base: str, sessions: dict[str, dict[str, str]], plan: list[Scenario], cfg: Config
+) -> dict[str, Measured]:
+    """`sessions`: the cookies of each login, by Scenario.session."""
     results = {s.name: Measured() for s in plan}
+
+    def load(scenario: Scenario, duration: int) -> dict[str, float]:
+        cookies = sessions[scenario.session]
+        return run_wrk(
+            base + scenario.path,
+            session_cookie(cookies),
+            duration,
+            cfg.connections,
+            wrk_script(scenario, cookies),
+        )
+
     for scenario in plan:  # warm-up, not recorded
-        run_wrk(base + scenario.path, cookie, 1, cfg.connections)
+        load(scenario, 1)
     order = blocks(plan)
     for round_no in range(cfg.rounds):
         # Interleaved: an endpoint runs right next to its reference, so both see the same
@@ -419,7 +699,7 @@ def measure(base: str, cookie: str, plan: list[Scenario], cfg: Config) -> dict[s
         shift = round_no % len(order)
         for block in order[shift:] + order[:shift]:
             for scenario in block if round_no % 2 == 0 else block[::-1]:
-                got = run_wrk(base + scenario.path, cookie, cfg.duration, cfg.connections)
+                got = load(scenario, cfg.duration)
                 m = results[scenario.name]
                 m.rps.append(got["rps"])
                 m.p50.append(got["p50"])
@@ -444,8 +724,12 @@ def build_rows(
     measured: dict[str, Measured],
     queries: dict[str, int],
     explain_ms: float,
+    reconcile_ms: tuple[float, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """JSON rows and the printed table lines from the medians."""
+    """JSON rows and the printed table lines from the medians.
+
+    `reconcile_ms`: (ledger_reconciliation, plain SUM over the entries), medians in ms.
+    """
     med = {
         name: {
             "rps": statistics.median(m.rps),
@@ -503,6 +787,20 @@ def build_rows(
             )
         )
     rows.append(make_row("resident_list.sql_explain_analyze_ms", explain_ms, "ms"))
+    if reconcile_ms is not None:
+        full, plain = reconcile_ms
+        rows.append(make_row("entries_sum.ms", plain, "ms"))
+        rows.append(
+            make_row(
+                "credit_reconcile.ms",
+                full,
+                "ms",
+                reference="entries_sum.ms",
+                reference_value=plain,
+                target=5.0,
+                at_most=True,
+            )
+        )
     return rows, lines
 
 
@@ -537,32 +835,47 @@ def run(cfg: Config) -> int:
     ensure_database(cfg.database_url)
     setup_django(cfg)
     from community.management.commands.seed_scale import BENCH_PASSWORD, BENCH_PHONE
+    from credit.management.commands.seed_credit_scale import RESIDENT_PHONE
 
     community_id, resident_id, count = prepare(cfg)
-    plan = scenarios(community_id, resident_id)
+    credit = prepare_credit(cfg, community_id)
+    plan = scenarios(community_id, resident_id, credit)
     port = free_port()
     base = f"http://{HOST}:{port}"
     print(
-        f"bench: {count} residents, gunicorn {WORKERS} sync workers on {base}, wrk "
+        f"bench: {count} residents, {credit.entries} ledger entries over {credit.accounts} "
+        f"resident accounts (the busiest, read and redeemed as {RESIDENT_PHONE}: "
+        f"{credit.account_entries} entries); gunicorn {WORKERS} sync workers on {base}, wrk "
         f"-c{cfg.connections}, {cfg.rounds} rounds × {cfg.duration}s × {len(plan)} scenarios; "
         f"commit {git_commit()}, load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     with gunicorn(port, env) as proc:
         wait_ready(base, proc)
-        cookies = login(base, BENCH_PHONE, BENCH_PASSWORD)
-        cookie = f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}"
+        sessions = {
+            "staff": login(base, BENCH_PHONE, BENCH_PASSWORD),
+            "resident": login(base, RESIDENT_PHONE, BENCH_PASSWORD),
+        }
         for scenario in plan:
-            preflight(base, scenario, cookie)
-        paths = {s.name: s.path for s in plan}
-        paths.update(
-            {f"resident_list_{n}": f"/api/v1/residents/?page_size={n}" for n in (1, 20, 50)}
-        )
-        queries = count_queries(cookies["sessionid"], paths)
+            preflight(base, scenario, sessions[scenario.session])
+        queries: dict[str, int] = {}
+        for session, cookies in sessions.items():
+            mine = [s for s in plan if s.session == session]
+            paths = {s.name: s.path for s in mine if s.body is None}
+            if session == "staff":
+                paths.update(
+                    {f"resident_list_{n}": f"/api/v1/residents/?page_size={n}" for n in (1, 20, 50)}
+                )
+            posts = {s.name: (s.path, s.body) for s in mine if s.body is not None}
+            queries.update(count_queries(cookies["sessionid"], paths, posts))
         explain_ms, plan_text = explain_list(BENCH_PHONE)
         (RESULTS_DIR / "explain_resident_list.txt").write_text(plan_text + "\n")
-        measured = measure(base, cookie, plan, cfg)
-    rows, lines = build_rows(plan, measured, queries, explain_ms)
+        measured = measure(base, sessions, plan, cfg)
+    # gunicorn is stopped: the reconciliation has the database to itself.
+    reconcile_full, reconcile_plain, reconciled = time_reconciliation()
+    rows, lines = build_rows(
+        plan, measured, queries, explain_ms, reconcile_ms=(reconcile_full, reconcile_plain)
+    )
     print()
     print(format_table(lines))
     print(
@@ -570,6 +883,13 @@ def run(cfg: Config) -> int:
         f"{queries['resident_list_20']} / {queries['resident_list_50']}"
     )
     print(f"EXPLAIN ANALYZE of the list's first page: {explain_ms:.2f} ms")
+    reconcile_row = next(r for r in rows if r["name"] == "credit_reconcile.ms")
+    print(
+        f"reconciliation of all accounts: {reconcile_full:.0f} ms vs SUM over the entries "
+        f"{reconcile_plain:.0f} ms, ratio {reconcile_row['ratio']:.2f} (target <= 5): "
+        f"{'yes' if reconcile_row['pass'] else 'NO'}"
+        + ("" if reconciled else "; THE LEDGER DID NOT RECONCILE (drift)")
+    )
     sockets = {n: m.socket_errors for n, m in measured.items() if m.socket_errors}
     if sockets:
         print(f"socket errors (connection resets, not failed requests): {sockets}")

@@ -10,4 +10,6 @@ urlpatterns = [
     path("r0/", views.r0_bare, name="r0"),
     path("r1/<int:pk>/", views.r1_one_row, name="r1"),
     path("r20/", views.r20_page, name="r20"),
+    path("r20-history/", views.r20_history, name="r20-history"),
+    path("redeem/", views.r_redeem, name="redeem"),
 ]

@@ -11,15 +11,28 @@ Django views so nothing of DRF is counted in the reference.
 - R1: one primary-key query of a resident as JSON (reference of the detail API).
 - R20: `.values()` of the 20 rows the resident list API's first page returns, with the
   address joins it makes and the tag codes it lists (reference of the list API).
+- R20_history: `.values()` of an account's 20 newest entries with the joins the history
+  API shows (rule, redeemed item, what a reversal undid, the request's reason).
+- R_redeem: the SQL of a redemption in one transaction, by hand: lock the item, lock and
+  read the account, insert the entry, debit the balance, insert the redemption.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import secrets
 from collections import defaultdict
 
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from community.models import Resident
+from credit.models import PointsAccount, PointsEntry, Redemption, SupermarketItem
 
 _DENIED = {"detail": "Authentication credentials were not provided."}
 
@@ -91,3 +104,124 @@ def r20_page(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row["tags"] = tags[row["id"]]
     return JsonResponse({"results": rows})
+
+
+#: The entry columns and joins the history API shows for each row.
+_HISTORY_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "amount",
+    "credit_account_id",
+    "note",
+    "quantity",
+    "rule_id",
+    "rule__name",
+    "rule__code",
+    "redemption__id",
+    "redemption__item__name",
+    "reverses_id",
+    "reverses__rule__name",
+    "reverses__redemption__item__name",
+    "reversal__id",
+    "request__id",
+    "request__reason",
+)
+
+
+def r20_history(request: HttpRequest) -> HttpResponse:
+    """R20_history: an account's 20 newest entries, signed, with what they link to."""
+    if _anonymous(request):
+        return JsonResponse(_DENIED, status=403)
+    try:
+        account_id = int(request.GET.get("account", ""))
+    except ValueError:
+        return JsonResponse({"detail": "account is a number."}, status=400)
+    # 21 rows, as the cursor paginator reads one more to know whether a next page exists.
+    rows = list(
+        PointsEntry.objects.filter(Q(credit_account_id=account_id) | Q(debit_account_id=account_id))
+        .order_by("-id")
+        .values(*_HISTORY_COLUMNS)[:21]
+    )
+    for row in rows:
+        row["delta"] = row["amount"] if row["credit_account_id"] == account_id else -row["amount"]
+    return JsonResponse({"results": rows[:20], "more": len(rows) > 20})
+
+
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+@require_POST
+def r_redeem(request: HttpRequest) -> HttpResponse:
+    """R_redeem: one redemption's SQL in one transaction; no checks beyond what it needs."""
+    if _anonymous(request):
+        return JsonResponse(_DENIED, status=403)
+    key = request.headers.get("Idempotency-Key", "")
+    try:
+        item_id = int(json.loads(request.body)["item"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"detail": "item is a number."}, status=400)
+    now = timezone.now()
+    user_id = request.user.pk or 0  # a logged-in user (checked above)
+    with transaction.atomic():
+        # The locks the service takes, in its order: the item row, then the account row.
+        item = (
+            SupermarketItem.objects.select_for_update()
+            .values("id", "name", "points_price", "community_id")
+            .get(pk=item_id)
+        )
+        account = (
+            PointsAccount.objects.select_for_update(of=("self",))
+            .filter(resident__user_id=user_id)
+            .values("id", "balance", "resident_id")
+            .get()
+        )
+        price = item["points_price"]
+        if account["balance"] < price:
+            return JsonResponse({"detail": "Not enough points."}, status=400)
+        market_id = (
+            PointsAccount.objects.filter(
+                community_id=item["community_id"], kind=PointsAccount.Kind.SUPERMARKET
+            )
+            .values_list("id", flat=True)
+            .get()
+        )
+        scoped_key = f"{account['resident_id']}:{key}"
+        entry = PointsEntry.objects.create(
+            kind=PointsEntry.Kind.REDEMPTION,
+            debit_account_id=account["id"],
+            credit_account_id=market_id,
+            amount=price,
+            community_id=item["community_id"],
+            idempotency_key=f"redemption:{scoped_key}",
+            source_type=ContentType.objects.get_for_model(SupermarketItem),
+            source_id=str(item["id"]),
+            actor_id=user_id,
+            note=item["name"][:200],
+            created_at=now,
+        )
+        PointsAccount.objects.filter(pk=account["id"]).update(balance=F("balance") - price)
+        redemption = Redemption.objects.create(
+            community_id=item["community_id"],
+            resident_id=account["resident_id"],
+            item_id=item["id"],
+            points=price,
+            pickup_code="".join(secrets.choice(_CODE_ALPHABET) for _i in range(8)),
+            idempotency_key=scoped_key,
+            entry=entry,
+            reserved_at=now,
+            expires_at=now + dt.timedelta(days=7),
+            created_by_id=user_id,
+        )
+    return JsonResponse(
+        {
+            "id": redemption.pk,
+            "item": item["id"],
+            "item_name": item["name"],
+            "points": price,
+            "pickup_code": redemption.pickup_code,
+            "reserved_at": now,
+            "expires_at": redemption.expires_at,
+        },
+        status=201,
+    )

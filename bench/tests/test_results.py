@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import ROW_KEYS, failures, make_row, write_rows
-from bench.run import Measured, Scenario, build_rows, parse_wrk
+from bench.results import ROW_KEYS, failures, format_table, make_row, write_rows
+from bench.run import (
+    CreditSetup,
+    Measured,
+    Scenario,
+    blocks,
+    build_rows,
+    parse_wrk,
+    post_script,
+    scenarios,
+)
 
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:40123/api/v1/residents/
@@ -41,6 +50,7 @@ def test_row_against_a_reference_passes_at_the_target() -> None:
         "ratio": 0.6,
         "target": 0.5,
         "pass": True,
+        "target_kind": "at_least",
     }
     assert tuple(row) == ROW_KEYS
 
@@ -113,3 +123,139 @@ def test_parse_wrk_reads_throughput_and_latency_in_ms() -> None:
     assert got["p99"] == pytest.approx(1020.0)
     assert got["socket_errors"] == 3
     assert got["non_2xx"] == 0
+
+
+def test_the_first_seven_keys_are_those_of_earlier_runs() -> None:
+    assert ROW_KEYS[:7] == ("name", "value", "unit", "reference", "ratio", "target", "pass")
+    info = make_row("R0.rps", 800.0, "req/s")
+    assert info["target_kind"] is None
+
+
+def test_at_most_row_passes_under_its_target_and_fails_above() -> None:
+    under = make_row(
+        "credit_reconcile.ms",
+        400.0,
+        "ms",
+        reference="sum.ms",
+        reference_value=100.0,
+        target=5.0,
+        at_most=True,
+    )
+    over = make_row(
+        "credit_reconcile.ms",
+        600.0,
+        "ms",
+        reference="sum.ms",
+        reference_value=100.0,
+        target=5.0,
+        at_most=True,
+    )
+    at = make_row(
+        "credit_reconcile.ms",
+        500.0,
+        "ms",
+        reference="sum.ms",
+        reference_value=100.0,
+        target=5.0,
+        at_most=True,
+    )
+    assert (under["ratio"], under["pass"], under["target_kind"]) == (4.0, True, "at_most")
+    assert (over["ratio"], over["pass"]) == (6.0, False)
+    assert at["pass"] is True
+    assert tuple(under) == ROW_KEYS
+
+
+def test_exact_rows_say_so_and_cannot_also_be_at_most() -> None:
+    row = make_row(
+        "q", 6, "queries/request", reference="q1", reference_value=6, target=1.0, exact=True
+    )
+    assert row["target_kind"] == "equal"
+    with pytest.raises(ValueError, match="not both"):
+        make_row("q", 6, "q", reference_value=6, target=1.0, exact=True, at_most=True)
+
+
+def test_build_rows_judges_the_reconciliation_against_a_plain_sum() -> None:
+    plan = [Scenario("R0", "/bench/r0/")]
+    measured = {"R0": Measured(rps=[800, 810, 790], p50=[2, 2, 2], p99=[3, 3, 3])}
+    rows, _lines = build_rows(
+        plan,
+        measured,
+        {"R0": 2, "resident_list_1": 5, "resident_list_50": 5},
+        explain_ms=0.3,
+        reconcile_ms=(1200.0, 150.0),
+    )
+    by_name = {row["name"]: row for row in rows}
+    reconcile = by_name["credit_reconcile.ms"]
+    assert reconcile["reference"] == "entries_sum.ms"
+    assert reconcile["ratio"] == 8.0
+    assert reconcile["target"] == 5.0 and reconcile["target_kind"] == "at_most"
+    assert reconcile["pass"] is False
+    assert by_name["entries_sum.ms"]["value"] == 150.0
+
+
+def test_post_script_sends_the_body_with_a_new_key_per_request() -> None:
+    script = post_script('{"item": 7}', "tok123", "bench-x-abc")
+    assert 'wrk.method = "POST"' in script
+    assert 'wrk.body = "{\\"item\\": 7}"' in script
+    assert 'wrk.headers["Content-Type"] = "application/json"' in script
+    assert 'wrk.headers["X-CSRFToken"] = "tok123"' in script
+    # wrk.format replaces wrk.headers with the table it gets: the cookie must be copied in
+    assert "for name, value in pairs(wrk.headers) do headers[name] = value end" in script
+    assert 'headers["Idempotency-Key"] = "bench-x-abc-" .. counter' in script
+    assert "counter = counter + 1" in script
+    assert "return wrk.format(nil, nil, headers)" in script
+
+
+def test_post_script_refuses_what_it_cannot_quote() -> None:
+    with pytest.raises(ValueError, match="ASCII"):
+        post_script('{"item": 7}', "tok\n", "p")
+    with pytest.raises(ValueError, match="ASCII"):
+        post_script('{"name": "积分"}', "tok", "p")
+
+
+def test_credit_scenarios_pair_each_endpoint_with_a_reference_of_the_same_session() -> None:
+    credit = CreditSetup(
+        resident_id=11,
+        account_id=3,
+        item_id=7,
+        account_entries=5000,
+        entries=10**6,
+        accounts=10**5,
+    )
+    plan = scenarios(1, 2, credit)
+    by_name = {s.name: s for s in plan}
+    for name, reference, target in (
+        ("credit_balance", "R1_resident", 0.8),
+        ("credit_history", "R20_history", 0.5),
+        ("credit_redeem", "R_redeem", 0.5),
+    ):
+        endpoint = by_name[name]
+        assert (endpoint.reference, endpoint.target) == (reference, target)
+        assert endpoint.session == by_name[reference].session == "resident"
+    assert by_name["credit_redeem"].body == by_name["R_redeem"].body == '{"item": 7}'
+    assert by_name["R20_history"].path.endswith("?account=3")
+    # every scenario is measured once per round: no reference shared by two endpoints
+    names = [s.name for block in blocks(plan) for s in block]
+    assert sorted(names) == sorted(by_name)
+    assert [s.name for s in scenarios(1, 2)] == [s.name for s in plan[:5]]
+
+
+def test_table_shows_long_reference_names_in_their_column() -> None:
+    table = format_table(
+        [
+            {
+                "name": "credit_history",
+                "rps": 50.0,
+                "p50": 40.0,
+                "p99": 70.0,
+                "reference": "R20_history",
+                "ratio": 0.4,
+                "target": 0.5,
+                "pass": False,
+                "queries": 5,
+            },
+        ]
+    )
+    header, _rule, line = table.splitlines()
+    assert line.index("R20_history") + len("R20_history") == header.index("reference") + 9
+    assert line.split()[-2:] == ["NO", "5"]
