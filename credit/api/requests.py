@@ -55,11 +55,9 @@ class MyBalanceApi(APIView):
 
     @extend_schema(responses=OutputSerializer, summary="My points balance")
     def get(self, request: Request) -> Response:
-        resident = history_selectors.my_resident(user=request.user)
-        if resident is None:
+        data = history_selectors.my_balance(user=request.user)
+        if data is None:
             raise Http404
-        account = history_selectors.my_account(user=request.user)
-        data = {"resident": resident.name, "balance": account.balance if account else 0}
         return Response(self.OutputSerializer(data).data)
 
 

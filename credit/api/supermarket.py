@@ -175,9 +175,7 @@ class RedemptionListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         now = timezone.now()
         try:
-            item = selectors.catalogue_item_get(
-                resident=resident, pk=data.validated_data["item"], now=now, balance=0
-            )
+            item = selectors.shop_item_for(resident=resident, pk=data.validated_data["item"])
         except SupermarketItem.DoesNotExist:
             raise Http404 from None
         try:

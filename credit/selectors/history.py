@@ -31,6 +31,24 @@ def my_resident(*, user: Any) -> Resident | None:
     return Resident.objects.filter(user=user).first()
 
 
+def my_balance(*, user: Any) -> dict[str, Any] | None:
+    """The user's name and points balance in one query (None: not a resident).
+
+    The balance is the hottest read of the points app (make bench): one indexed join,
+    no model instances.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    row = (
+        Resident.objects.filter(user=user)
+        .values("name", balance=F("points_account__balance"))
+        .first()
+    )
+    if row is None:
+        return None
+    return {"resident": row["name"], "balance": row["balance"] or 0}
+
+
 def my_account(*, user: Any) -> PointsAccount | None:
     """The user's own points account (None: not a resident, or no points yet)."""
     if user is None or not user.is_authenticated:

@@ -221,6 +221,22 @@ def catalogue_item_get(
     return catalogue_for_resident(resident=resident, now=now, balance=balance).get(pk=pk)
 
 
+def shop_item_for(*, resident: Resident, pk: int) -> SupermarketItem:
+    """An active item of the resident's community, for a redemption (no catalogue figures).
+
+    The redemption service checks price, stock, limits and window under its locks; this
+    only keeps other communities' items out (SupermarketItem.DoesNotExist: 404).
+    """
+    community_id = getattr(resident, "community_id", None)  # resident_of_user loads it
+    if community_id is None:
+        community_id = (
+            Resident.objects.filter(pk=resident.pk)
+            .values_list("household__unit__building__estate__community_id", flat=True)
+            .get()
+        )
+    return SupermarketItem.objects.get(pk=pk, community_id=community_id, is_active=True)
+
+
 def redemptions_of_user(*, user: Any) -> QuerySet[Redemption]:
     """The user's own redemptions (as a resident), newest first."""
     resident = resident_of_user(user=user)

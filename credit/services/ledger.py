@@ -32,6 +32,10 @@ Kind = PointsEntry.Kind
 
 
 def resident_community_id(resident: Resident) -> int:
+    """The resident's community; a selector that loaded it (as `community_id`) saves a query."""
+    annotated = getattr(resident, "community_id", None)
+    if annotated is not None:
+        return int(annotated)
     return (
         Resident.objects.filter(pk=resident.pk)
         .values_list("household__unit__building__estate__community_id", flat=True)
@@ -189,8 +193,7 @@ def points_award(
     if rule.points <= 0:
         raise ValidationError(_("A deduction rule cannot award points."), code="not_award")
     account = account_for(resident=resident)
-    _lock([account])
-    account.refresh_from_db(fields=["balance"])
+    account = _lock([account])[account.pk]  # the locked read is the fresh balance
     if (replayed := _replay(key, account)) is not None:
         return replayed
     _check_rule_valid(rule, now)
@@ -238,8 +241,7 @@ def points_deduct(
     if rule.points >= 0:
         raise ValidationError(_("Only a misconduct rule deducts points."), code="not_deduction")
     account = account_for(resident=resident)
-    _lock([account])
-    account.refresh_from_db(fields=["balance"])
+    account = _lock([account])[account.pk]  # the locked read is the fresh balance
     if (replayed := _replay(key, account)) is not None:
         return replayed
     amount = min(points_amount(rule, Decimal(quantity)), account.balance)
@@ -276,8 +278,7 @@ def points_spend(
     if amount <= 0:
         raise ValidationError(_("Enter a positive number of points."), code="amount")
     account = account_for(resident=resident)
-    _lock([account])
-    account.refresh_from_db(fields=["balance"])
+    account = _lock([account])[account.pk]  # the locked read is the fresh balance
     if (replayed := _replay(key, account)) is not None:
         return replayed
     if account.balance < amount:
