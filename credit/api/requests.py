@@ -88,10 +88,10 @@ class MyHistoryApi(APIView):
         summary="My points history, newest first",
     )
     def get(self, request: Request) -> Response:
-        if history_selectors.my_resident(user=request.user) is None:
+        entries = history_selectors.my_history_or_none(user=request.user)
+        if entries is None:
             raise Http404
         paginator = NewestFirstPagination()
-        entries = history_selectors.my_history(user=request.user)
         page: list[Any] = paginator.paginate_queryset(entries, request, view=self) or []
         rows = [history_selectors.history_row(entry) for entry in page]
         return paginator.get_paginated_response(HistoryRowSerializer(rows, many=True).data)
