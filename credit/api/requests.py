@@ -1,7 +1,8 @@
-"""/api/v1/credit/: my balance and history; manual requests asked and decided by staff.
+"""/api/v1/credit/: my balance and history; manual requests asked and decided by staff;
+appeals against deductions, made by the resident and decided by the office.
 
-Residents read only their own account; requests are for the office of the resident's
-community. Out of scope answers 404.
+Residents read only their own account and appeal only their own deductions; requests and
+appeals are decided by the office of the resident's community. Out of scope answers 404.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Resident
-from credit.models import PointsRequest, ScoringRule
+from credit.models import Appeal, PointsRequest, ScoringRule
 from credit.selectors import history as history_selectors
 from credit.selectors import requests as selectors
 from credit.services import requests as services
@@ -222,3 +223,85 @@ class RequestRejectApi(APIView):
         except PermissionDenied as exc:
             raise _denied(exc) from exc
         return Response(RequestOutputSerializer(decided).data)
+
+
+class AppealOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    request = serializers.IntegerField(source="request_id")
+    request_status = serializers.CharField(source="request.status")
+    status = serializers.CharField()
+    text = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_reason = serializers.CharField()
+
+
+class MyDeductionAppealApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        # Blank passes here so that the service refuses it with its code ("text").
+        text = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: AppealOutputSerializer},
+        summary="Appeal one of my notified deductions, before its deadline (resident)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            deduction = selectors.my_deduction_get(user=request.user, pk=pk)
+        except PointsRequest.DoesNotExist:
+            raise Http404 from None
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            appeal = services.appeal_submit(
+                request=deduction,
+                resident_user=request.user,
+                text=data.validated_data["text"],
+                now=timezone.now(),
+            )
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from exc
+        except PermissionDenied as exc:
+            raise _denied(exc) from exc
+        return Response(AppealOutputSerializer(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class AppealDecideApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        uphold = serializers.BooleanField(
+            help_text="true: the deduction stands and is applied; false: it is cancelled."
+        )
+        # Blank passes here so that the service refuses it with its code ("reasons").
+        reasons = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=AppealOutputSerializer,
+        summary="Decide an appeal (office; not on your own deduction), with reasons",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            appeal = selectors.appeal_get(user=request.user, pk=pk)
+        except Appeal.DoesNotExist:
+            raise Http404 from None
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            decided = services.appeal_decide(
+                appeal=appeal,
+                actor=request.user,
+                now=timezone.now(),
+                uphold=data.validated_data["uphold"],
+                reasons=data.validated_data["reasons"],
+            )
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from exc
+        except PermissionDenied as exc:
+            raise _denied(exc) from exc
+        return Response(AppealOutputSerializer(decided).data)

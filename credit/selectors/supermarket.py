@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from community.models import Membership, Resident
 from community.scoping import scope_filter, scope_for
 from credit.models import ExchangeWindow, PointsAccount, Redemption, SupermarketItem
+from credit.selectors.requests import office_communities
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Redemptions that count against a resident's limit: held or handed over.
@@ -284,4 +285,26 @@ def pickups_today(*, user: Any, now: dt.datetime) -> QuerySet[Redemption]:
             | Q(status=Redemption.Status.FULFILLED, fulfilled_at__gte=day_start)
         )
         .order_by("status", "-reserved_at", "-id")
+    )
+
+
+# --- The office's redemptions ledger (兑换台账) ---------------------------------------------
+
+
+def redemptions_ledger(*, user: Any, start: dt.date, end: dt.date) -> QuerySet[Redemption]:
+    """Redemptions of the user's office communities reserved from `start` to `end` inclusive.
+
+    Days are Shanghai days, as on the noticeboard; oldest first, for the monthly 台账.
+    """
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=SHANGHAI)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+    return (
+        Redemption.objects.filter(
+            community__in=office_communities(user=user),
+            reserved_at__gte=since,
+            reserved_at__lt=until,
+        )
+        .select_related("item", "resident__household__unit__building__estate", "fulfilled_by")
+        .defer("resident__id_number_ciphertext")
+        .order_by("reserved_at", "id")
     )

@@ -6,6 +6,7 @@ staff and admins (street supervisors read it). Anyone else gets 404 (DESIGN §3)
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tempfile
 from typing import Any
@@ -28,6 +29,7 @@ from credit import exports
 from credit.models import Appeal, PointsRequest, ScoringRule
 from credit.selectors import history as history_selectors
 from credit.selectors import requests as selectors
+from credit.selectors import supermarket as shop_selectors
 from credit.services import requests as services
 from credit.services.ledger import points_amount
 
@@ -35,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_PAGE_SIZE = 30
+PICKUPS_SHOWN = 50
+#: The longest range one redemptions export covers (a year, for the annual report).
+EXPORT_MAX_DAYS = 366
 
 
 # --- forms ------------------------------------------------------------------------------
@@ -85,6 +90,42 @@ class AppealDecisionForm(forms.Form):
         ]
     )
     reasons = forms.CharField(label=gettext_lazy("Reasons"), max_length=2000)
+
+
+class RedemptionsExportForm(forms.Form):
+    """The date range of a redemptions export (兑换台账); blank: this month so far."""
+
+    start = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": gettext_lazy("Give the start date as YYYY-MM-DD.")},
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": gettext_lazy("Give the end date as YYYY-MM-DD.")},
+    )
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        start = data.get("start") or self.today.replace(day=1)
+        end = data.get("end") or self.today
+        if start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        if (end - start).days >= EXPORT_MAX_DAYS:
+            raise forms.ValidationError(
+                _("Export at most %(days)s days at a time.") % {"days": EXPORT_MAX_DAYS}
+            )
+        data["start"], data["end"] = start, end
+        return data
 
 
 def _error_text(exc: ValidationError | PermissionDenied) -> str:
@@ -184,6 +225,8 @@ def _workbench(
     request: HttpRequest, *, form: RequestForm | None = None, status: int = 200
 ) -> HttpResponse:
     user = request.user
+    now = timezone.now()
+    today = shop_selectors.local(now).date()
     rules = selectors.request_rules(user=user)
     search = request.GET.get("q", "").strip()[:50]
     if form is None:
@@ -207,6 +250,9 @@ def _workbench(
             "appeals": list(selectors.workbench_open_appeals(user=user)[:100]),
             "notified": list(selectors.workbench_notified_deductions(user=user)[:50]),
             "recent": list(selectors.workbench_recent_decisions(user=user)[:20]),
+            "pickups": list(shop_selectors.pickups_today(user=user, now=now)[:PICKUPS_SHOWN]),
+            "month_start": today.replace(day=1),
+            "today": today,
         },
         status=status,
     )
@@ -356,6 +402,34 @@ def staff_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     response = FileResponse(target, content_type=XLSX)
     response["Content-Disposition"] = content_disposition(
         exports.export_file_name(today), f"points-{today:%Y%m%d}.xlsx"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def staff_redemptions_xlsx(request: HttpRequest) -> HttpResponseBase:
+    """Redemptions of my communities in a date range as a masked workbook (兑换台账)."""
+    _require_office(request)
+    today = shop_selectors.local(timezone.now()).date()
+    form = RedemptionsExportForm(request.GET, today=today)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _workbench(request, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    redemptions = shop_selectors.redemptions_ledger(user=request.user, start=start, end=end)
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    rows = exports.redemptions_workbook_write(
+        redemptions=redemptions.iterator(chunk_size=1000), target=target
+    )
+    target.seek(0)
+    logger.info("redemptions export by user %s: %s rows", request.user.pk, rows)
+    response = FileResponse(target, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition(
+        exports.redemptions_file_name(start, end), f"redemptions-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
     )
     response["Cache-Control"] = "no-store"
     return response

@@ -28,4 +28,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="points-staff-appeal-decide",
     ),
     path("staff/export.xlsx", views.staff_export_xlsx, name="points-staff-export"),
+    path(
+        "staff/redemptions.xlsx",
+        views.staff_redemptions_xlsx,
+        name="points-staff-redemptions-export",
+    ),
 ]
