@@ -190,6 +190,12 @@ CACHES = {
     )
 }
 
+# API rate limits count in each worker's memory (config/throttling.py).
+CACHES["throttle"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "throttle",
+}
+
 # Celery (production: Redis broker). Embedded mode runs tasks in-process (config.tasks).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -228,8 +234,8 @@ REST_FRAMEWORK = {
     # Throttled by default: the registry API answers searches (a phone's last 4 digits,
     # an ID lookup), and rates bound how fast anyone can walk through them.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
 }

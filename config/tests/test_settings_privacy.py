@@ -57,8 +57,8 @@ def test_history_revert_is_disabled() -> None:
 def test_api_is_throttled_by_default_and_not_in_tests() -> None:
     framework = settings.REST_FRAMEWORK
     assert framework["DEFAULT_THROTTLE_CLASSES"] == [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
     ]
     assert set(framework["DEFAULT_THROTTLE_RATES"]) >= {"user", "anon"}
     assert all(rate is None for rate in framework["DEFAULT_THROTTLE_RATES"].values())
