@@ -39,11 +39,9 @@ def my_balance(*, user: Any) -> dict[str, Any] | None:
     """
     if user is None or not user.is_authenticated:
         return None
-    row = (
-        Resident.objects.filter(user=user)
-        .values("name", balance=F("points_account__balance"))
-        .first()
-    )
+    # No ORDER BY (`.first()` would add one): a user is at most one resident.
+    rows = Resident.objects.filter(user=user).values("name", balance=F("points_account__balance"))
+    row = next(iter(rows[:1]), None)
     if row is None:
         return None
     return {"resident": row["name"], "balance": row["balance"] or 0}
