@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from accounts import views
 from accounts.forms import PhoneLoginForm
 
 app_name = "accounts"
@@ -29,4 +30,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
         name="password-changed",
     ),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/", views.inbox_open, name="inbox-open"),
+    path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),
 ]

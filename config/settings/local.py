@@ -14,3 +14,8 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "rest_framework.renderers.JSONRenderer",
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
+
+# Notifications (accounts.notifications): development prints each one to the console log.
+LINLI_NOTIFICATION_BACKENDS = env_list(
+    "LINLI_NOTIFICATION_BACKENDS", "accounts.notifications.backends.ConsoleBackend"
+)
