@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from community.models import DEFAULT_RESIDENT_TAGS, Membership, Organization, ResidentTag
 from community.tests.factories import (
@@ -51,6 +52,19 @@ class World:
     resident_a: Any
     resident_b: Any
     other_resident: Any
+
+
+@pytest.fixture(autouse=True)
+def _ui_language() -> Any:
+    """Each test starts in the UI's default language (简体中文).
+
+    A request activates its language on the thread and nothing resets it afterwards (in
+    production the next request activates its own); without this, a test that asked for
+    English would leave it active for whatever test the same worker runs next.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

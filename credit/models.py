@@ -353,6 +353,11 @@ class PointsRequest(models.Model):
         related_name="request",
         verbose_name=_("ledger entry"),
     )
+    # The maker's `Idempotency-Key` (API): unique per maker, so a retry cannot ask twice.
+    # NULL, not "", for "no key": the partial unique constraint below skips NULLs.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=100, null=True, blank=True, editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -370,6 +375,12 @@ class PointsRequest(models.Model):
                 name="request_notified_has_deadline",
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="request_quantity_positive"),
+            # The maker's Idempotency-Key: a retried request returns the first one.
+            models.UniqueConstraint(
+                fields=["requested_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="request_idempotency_key_unique_per_maker",
+            ),
         ]
         indexes = [models.Index(fields=["status", "appeal_deadline"], name="request_due")]
 
@@ -735,3 +746,61 @@ class RedListOptOut(models.Model):
 
     def __str__(self) -> str:
         return str(self.resident)
+
+
+# --- Reconciliation checkpoint (对账检查点) ---------------------------------------------
+
+
+class LedgerCheckpoint(models.Model):
+    """Where the last passing reconciliation left off: the ledger added up to one entry.
+
+    Entries with `id <= last_entry_id` are summed here (flows, count) and, per resident
+    account, in `LedgerCheckpointBalance`; the next reconciliation adds only the newer
+    entries to these sums and still compares every account's cached balance. There is
+    one checkpoint (the check constraint): it is moved forward, never kept as history.
+    """
+
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    last_entry_id = models.PositiveBigIntegerField(_("last entry included"))
+    entries_count = models.PositiveBigIntegerField(_("entries included"))
+    # The Reconciliation report's flows (per kind, and reversed per kind) up to the entry.
+    flows = models.JSONField(_("flows"), default=dict)
+    full = models.BooleanField(_("written by a full check"), default=False)
+    full_at = models.DateTimeField(_("last full check"))
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="checkpoint_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.last_entry_id}"
+
+
+class LedgerCheckpointBalance(models.Model):
+    """A resident account's balance at the checkpoint: its entries up to `last_entry_id`.
+
+    An account without entries up to there has no row (its balance there is 0). The
+    account is a plain key without a foreign-key constraint: checking one would take a
+    key-share lock on account rows that every award and redemption locks for update, and
+    only the reconciliation writes this table.
+    """
+
+    account = models.OneToOneField(
+        PointsAccount,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    balance = models.IntegerField(_("balance"))
+
+    class Meta:
+        verbose_name = _("checkpoint balance")
+        verbose_name_plural = _("checkpoint balances")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.balance}"

@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
-from credit.selectors.ledger import ledger_reconciliation
+from credit.services.reconciliation import ledger_reconcile_scheduled
 from credit.services.requests import deductions_apply_due
 from credit.services.supermarket import redemptions_expire
 
@@ -29,11 +29,13 @@ def deductions_apply_due_task(**kwargs: Any) -> int:
 
 @shared_task
 def ledger_reconcile_task(**kwargs: Any) -> bool:
-    """Nightly: prove the ledger adds up; a drift is logged as an error for the office."""
-    report = ledger_reconciliation()
+    """Nightly: prove the ledger adds up (a full check weekly); drift is logged as an error."""
+    report = ledger_reconcile_scheduled(now=timezone.now())
     if not report.ok:
         logger.error(
-            "points ledger drift: %s account(s) differ; outstanding %s by balances, %s by flows",
+            "points ledger drift (%s check): %s account(s) differ; "
+            "outstanding %s by balances, %s by flows",
+            "full" if report.full else "incremental",
             len(report.drifted),
             report.outstanding_cached,
             report.outstanding_expected,

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
@@ -45,6 +45,17 @@ def _denied(exc: PermissionDenied) -> exceptions.PermissionDenied:
 
 def _invalid(exc: DjangoValidationError) -> ValidationError:
     return ValidationError({"detail": exc.messages, "code": getattr(exc, "code", None)})
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="A key of your own per intended request (at most 100 characters); sending "
+    "it again with the same body returns the first request (200) and asks nothing more; "
+    "with a different body it is refused (422).",
+)
 
 
 class MyBalanceApi(APIView):
@@ -130,8 +141,13 @@ class RequestCreateApi(APIView):
         evidence_note = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_HEADER],
         request=InputSerializer,
-        responses={201: RequestOutputSerializer},
+        responses={
+            201: RequestOutputSerializer,
+            200: OpenApiResponse(RequestOutputSerializer, description="a replayed key"),
+            422: OpenApiResponse(description="the key was used for a different request"),
+        },
         summary="Ask for a manual award or deduction (staff; another person approves)",
     )
     def post(self, request: Request) -> Response:
@@ -152,12 +168,23 @@ class RequestCreateApi(APIView):
                 reason=values["reason"],
                 evidence_note=values["evidence_note"],
                 now=timezone.now(),
+                # None without the header; sent but blank or too long, the service refuses.
+                key=request.headers.get("Idempotency-Key"),
             )
         except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "key_reused":
+                return Response(
+                    {"detail": exc.messages, "code": exc.code},
+                    status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                )
             raise _invalid(exc) from exc
         except PermissionDenied as exc:
             raise _denied(exc) from exc
-        return Response(RequestOutputSerializer(created).data, status=status.HTTP_201_CREATED)
+        replayed = getattr(created, "replayed", False)
+        return Response(
+            RequestOutputSerializer(created).data,
+            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+        )
 
 
 def _request(request: Request, pk: int) -> PointsRequest:

@@ -185,10 +185,13 @@ def points_award(
     on_behalf_of: Resident | None = None,
     source: models.Model | None = None,
     note: str = "",
+    awarder_checked: bool = False,
 ) -> PointsEntry:
     """Award points under a rule (加分); idempotent by `key`, within the rule's caps.
 
     Over a cap, the award is cut to what the cap allows; at the cap it is refused.
+    `actor` must hold one of the rule's awarder roles, unless the caller checked who may
+    award already (`awarder_checked`: a maker-checker request, checked for its maker).
     """
     if rule.points <= 0:
         raise ValidationError(_("A deduction rule cannot award points."), code="not_award")
@@ -197,7 +200,8 @@ def points_award(
     if (replayed := _replay(key, account)) is not None:
         return replayed
     _check_rule_valid(rule, now)
-    _check_awarder(actor, rule, account.community_id)
+    if not awarder_checked:
+        _check_awarder(actor, rule, account.community_id)
     amount = points_amount(rule, Decimal(quantity))
     room = _cap_room(account, rule, now)
     if room is not None:

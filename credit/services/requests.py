@@ -7,6 +7,10 @@ to the resident and only counts once its appeal window has passed (DESIGN §4):
 `deductions_apply_due` applies it then, unless the resident appealed, in which case
 staff uphold (apply) or cancel it, with reasons kept.
 
+A request asked through the API may carry the maker's `Idempotency-Key`: asking again
+with it returns the first request and changes nothing, the unique (maker, key) being the
+last guard when both arrive at once; the same key for a different request is refused.
+
 Every status change is a compare-and-set along `POINTS_REQUEST_TRANSITIONS` (or
 `APPEAL_TRANSITIONS`), on a row locked first: the request row is always locked before the
 resident's account row (the ledger locks that), so two paths never deadlock.
@@ -20,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,6 +60,8 @@ APPEAL_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 EVIDENCE_NEEDS_NOTE = frozenset({ScoringRule.Evidence.PHOTO, ScoringRule.Evidence.STAFF_NOTE})
 _DUE_BATCH = 100
+#: The longest `Idempotency-Key` accepted (as for supermarket redemptions).
+MAX_KEY_LENGTH = 100
 
 
 def appeal_days() -> int:
@@ -187,6 +193,32 @@ def _locked(request: PointsRequest) -> PointsRequest:
     )
 
 
+def _clean_key(key: str | None) -> str | None:
+    """The maker's idempotency key, stripped (None: the caller sent none)."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(_("A valid idempotency key is required."), code="key")
+    return key
+
+
+def _replayed(*, actor: Any, key: str, asked: dict[str, Any]) -> PointsRequest | None:
+    """The maker's first request with `key` (marked `replayed`), if it asked the same."""
+    first = PointsRequest.objects.filter(requested_by=actor, idempotency_key=key).first()
+    if first is None:
+        return None
+    if any(getattr(first, name) != value for name, value in asked.items()):
+        # A retry repeats the request; another request under the same key is a mistake
+        # the client must see, not one to answer with the first request's result.
+        raise ValidationError(
+            _("This Idempotency-Key was already used for a different request."),
+            code="key_reused",
+        )
+    first.replayed = True  # type: ignore[attr-defined]
+    return first
+
+
 # --- entry points ---------------------------------------------------------------------
 
 
@@ -199,11 +231,26 @@ def points_request_create(
     reason: str,
     evidence_note: str = "",
     now: dt.datetime,
+    key: str | None = None,
 ) -> PointsRequest:
-    """Ask for a manual award or deduction (maker); someone else decides it."""
+    """Ask for a manual award or deduction (maker); someone else decides it.
+
+    With `key` (the API's Idempotency-Key), asking again returns the maker's first
+    request unchanged; the returned object has `replayed` set to True or False.
+    """
     reason = (reason or "").strip()
-    evidence_note = (evidence_note or "").strip()
+    evidence_note = (evidence_note or "").strip()[:200]
     quantity = Decimal(quantity)
+    key = _clean_key(key)
+    asked = {
+        "resident_id": resident.pk,
+        "rule_id": rule.pk,
+        "quantity": quantity,
+        "reason": reason,
+        "evidence_note": evidence_note,
+    }
+    if key is not None and (first := _replayed(actor=actor, key=key, asked=asked)):
+        return first
     community_id = resident_community_id(resident)
     if not _may_request(actor, rule, community_id):
         raise PermissionDenied(_("You may not ask for points of this rule for this resident."))
@@ -227,21 +274,30 @@ def points_request_create(
     if quantity <= 0 or points_amount(rule, quantity) <= 0:
         raise ValidationError(_("This quantity is worth no points."), code="quantity")
     kind = Kind.DEDUCTION if rule.points < 0 else Kind.AWARD
-    with transaction.atomic(durable=True):
-        request = PointsRequest(
-            kind=kind,
-            status=Status.PENDING,
-            community_id=community_id,
-            resident=resident,
-            rule=rule,
-            quantity=quantity,
-            reason=reason,
-            evidence_note=evidence_note[:200],
-            requested_by=actor,
-            requested_at=now,
-        )
-        request._history_user = actor  # type: ignore[attr-defined]
-        request.save()
+    try:
+        with transaction.atomic(durable=True):
+            request = PointsRequest(
+                kind=kind,
+                status=Status.PENDING,
+                community_id=community_id,
+                resident=resident,
+                rule=rule,
+                quantity=quantity,
+                reason=reason,
+                evidence_note=evidence_note,
+                requested_by=actor,
+                requested_at=now,
+                idempotency_key=key,
+            )
+            request._history_user = actor  # type: ignore[attr-defined]
+            request.save()
+    except IntegrityError:
+        # The same key at the same moment: the unique (maker, key) made this insert wait
+        # for the other one and fail when it committed. Answer as a replay of it.
+        if key is None or (first := _replayed(actor=actor, key=key, asked=asked)) is None:
+            raise
+        return first
+    request.replayed = False  # type: ignore[attr-defined]
     return request
 
 
@@ -261,10 +317,12 @@ def points_request_approve(
                 key=f"points-request:{request.pk}",
                 now=now,
                 quantity=request.quantity,
-                # The rule's awarder roles were checked for the maker when the request was
-                # made; the checker is office staff, who decide every rule. The request
-                # (the entry's source) records both people.
-                actor=None,
+                # The entry records the checker who approved it; the maker is on the
+                # request (the entry's source). The rule's awarder roles were checked for
+                # the maker when the request was made, and the checker is office staff,
+                # who decide requests under every rule: not checked again for them.
+                actor=actor,
+                awarder_checked=True,
                 on_behalf_of=None,
                 source=request,
                 note=request.reason[:200],
@@ -431,12 +489,14 @@ def deductions_apply_due(*, now: dt.datetime) -> int:
         with transaction.atomic(durable=True):
             batch = list(
                 PointsRequest.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("rule", "resident")
+                .select_related("rule", "resident", "decided_by")
                 .filter(kind=Kind.DEDUCTION, status=Status.NOTIFIED, appeal_deadline__lte=now)
                 .order_by("pk")[:_DUE_BATCH]
             )
             for request in batch:
-                entry = _deduct(request=request, actor=None, now=now)
+                # The entry records the checker who approved the deduction; the sweep
+                # only applies it once nobody appealed in time.
+                entry = _deduct(request=request, actor=request.decided_by, now=now)
                 _request_move(
                     request=request,
                     to=Status.APPLIED,

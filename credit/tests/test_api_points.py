@@ -138,6 +138,27 @@ def test_staff_ask_and_another_person_approves(
     assert again.status_code == 400
 
 
+def test_asking_again_with_the_same_idempotency_key_replays_the_first_request(
+    api: APIClient, world: Any, staff: Any
+) -> None:
+    rule = _rule(world, code="good", points=20)
+    body = {"resident": world.resident_a.pk, "rule": rule.pk, "reason": "拾金不昧"}
+    url = reverse("credit-api:request-create")
+    api.force_authenticate(staff)
+    first = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="ask-1")
+    again = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="ask-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    assert PointsRequest.objects.count() == 1
+    other = api.post(url, {**body, "quantity": "2"}, format="json", HTTP_IDEMPOTENCY_KEY="ask-1")
+    assert other.status_code == 422
+    assert other.json()["code"] == "key_reused"
+    blank = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=" ")
+    assert (blank.status_code, blank.json()["code"]) == (400, "key")
+    assert PointsRequest.objects.count() == 1
+    assert api.post(url, body, format="json").status_code == 201  # no key: a new request
+
+
 def test_reject_needs_a_note(api: APIClient, world: Any, staff: Any, checker: Any) -> None:
     request = _request(world, staff)
     api.force_authenticate(checker)
@@ -198,6 +219,7 @@ def test_schema_documents_the_points_endpoints(api: APIClient, world: Any, staff
         "/api/v1/credit/appeals/{id}/decide/",
     ):
         assert path in text
+    assert "Idempotency-Key" in text
 
 
 # --- appeals ----------------------------------------------------------------------------

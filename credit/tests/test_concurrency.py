@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from credit import services
 from credit.models import PointsAccount, PointsEntry
-from credit.selectors import ledger_reconciliation
+from credit.services.reconciliation import ledger_reconciliation
 from credit.tests.factories import ScoringRuleFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ import pytest
 
 from credit.demo import credit_demo_build
 from credit.models import BoardSnapshot, ExchangeWindow, PointsEntry, SupermarketItem
-from credit.selectors.ledger import ledger_reconciliation
+from credit.services.reconciliation import ledger_reconciliation
 
 pytestmark = pytest.mark.django_db
 

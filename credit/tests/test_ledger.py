@@ -16,7 +16,7 @@ from community.models import Membership
 from community.tests.factories import MembershipFactory, UserFactory
 from credit import services
 from credit.models import PointsAccount, PointsEntry, ScoringRule
-from credit.selectors import ledger_reconciliation
+from credit.services.reconciliation import ledger_reconciliation
 from credit.tests.factories import ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.db import IntegrityError, connections, transaction
 from community.models import Membership
 from community.tests.factories import MembershipFactory, UserFactory
 from credit.models import Appeal, PointsAccount, PointsEntry, PointsRequest, ScoringRule
-from credit.selectors.ledger import ledger_reconciliation
 from credit.services.ledger import points_award
+from credit.services.reconciliation import ledger_reconciliation
 from credit.services.requests import (
     appeal_decide,
     appeal_submit,
@@ -128,6 +128,69 @@ def test_approved_award_is_applied_once_with_its_request_as_source(
         points_request_approve(request=request, actor=checker, now=NOW)
     assert PointsEntry.objects.filter(kind="award").count() == 1
     assert balance(world) == 10
+
+
+def test_approved_award_records_the_checker_and_points_at_the_makers_request(
+    world: Any, staff: Any, checker: Any
+) -> None:
+    request = points_request_approve(
+        request=ask(world, staff, award_rule(world)), actor=checker, now=NOW
+    )
+    entry = PointsEntry.objects.get(pk=request.entry_id)
+    assert entry.actor == checker
+    assert (entry.source_type.model, entry.source_id) == ("pointsrequest", str(request.pk))
+    assert request.requested_by == staff
+
+
+def test_a_checker_approves_a_rule_whose_awarder_role_only_the_maker_has(
+    world: Any, grid_worker: Any, checker: Any
+) -> None:
+    """The grid worker may award this rule, the office admin may not award it directly;
+    the admin decides the grid worker's request all the same and is recorded as actor."""
+    rule = award_rule(world, code="neighbour-help", awarder_roles=["grid_worker"])
+    with refused(PermissionDenied), transaction.atomic():
+        points_award(resident=world.resident_a, rule=rule, key="direct", now=NOW, actor=checker)
+    request = points_request_approve(request=ask(world, grid_worker, rule), actor=checker, now=NOW)
+    assert request.status == Status.APPLIED
+    assert request.entry.actor == checker
+    assert balance(world) == 10
+
+
+# --- the maker's idempotency key -------------------------------------------------------
+
+
+def test_asking_again_with_the_same_key_returns_the_first_request(world: Any, staff: Any) -> None:
+    rule = award_rule(world)
+    first = ask(world, staff, rule, key="req-1")
+    again = ask(world, staff, rule, key=" req-1 ")
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.pk == first.pk
+    assert PointsRequest.objects.count() == 1
+    assert PointsRequest.history.filter(id=first.pk).count() == 1  # nothing changed
+
+
+def test_a_key_used_for_another_request_is_refused(world: Any, staff: Any) -> None:
+    rule = award_rule(world)
+    ask(world, staff, rule, key="req-1")
+    for changed in ({"quantity": 2}, {"reason": "另一件事"}, {"resident": world.resident_b}):
+        with refused() as exc:
+            ask(world, staff, rule, key="req-1", **changed)
+        assert exc.value.code == "key_reused"
+    assert PointsRequest.objects.count() == 1
+
+
+def test_keys_belong_to_their_maker(world: Any, staff: Any, checker: Any) -> None:
+    rule = award_rule(world)
+    mine, theirs = ask(world, staff, rule, key="k"), ask(world, checker, rule, key="k")
+    assert mine.pk != theirs.pk and not theirs.replayed
+
+
+def test_a_blank_or_overlong_key_is_refused(world: Any, staff: Any) -> None:
+    for key in ("", "   ", "k" * 101):
+        with refused() as exc:
+            ask(world, staff, award_rule(world, code=f"r{len(key)}"), key=key)
+        assert exc.value.code == "key"
+    assert not PointsRequest.objects.exists()
 
 
 def test_maker_cannot_approve_their_own_request(world: Any, staff: Any, checker: Any) -> None:
@@ -387,6 +450,16 @@ def test_a_deduction_never_takes_the_balance_below_zero(
     assert balance(world) == 0
 
 
+def test_a_swept_deduction_records_the_checker_who_approved_it(
+    world: Any, staff: Any, checker: Any
+) -> None:
+    fund(world)
+    request = notified_deduction(world, staff, checker)
+    deductions_apply_due(now=NOW + dt.timedelta(days=8))
+    request.refresh_from_db()
+    assert request.entry is not None and request.entry.actor == checker
+
+
 # --- concurrency (PostgreSQL) -------------------------------------------------------------
 
 
@@ -448,3 +521,16 @@ def test_concurrent_sweeps_and_an_appeal_apply_each_deduction_at_most_once(
     assert balance(world) == 75
     assert PointsEntry.objects.filter(kind="deduction").count() == 5
     assert ledger_reconciliation().ok
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_twenty_times_at_once_asks_once(
+    require_postgres: None, world: Any, staff: Any
+) -> None:
+    rule = award_rule(world)
+    results, errors = together(20, lambda i: ask(world, staff, rule, key="retry-storm"))
+    assert errors == []
+    assert len({request.pk for request in results}) == 1
+    assert sorted(request.replayed for request in results) == [False] + [True] * 19
+    assert PointsRequest.objects.filter(idempotency_key="retry-storm").count() == 1

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from credit.models import PointsEntry
-from credit.selectors.ledger import ledger_reconciliation
+from credit.services.reconciliation import ledger_reconciliation
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from community.models import Membership
 from community.tests.factories import MembershipFactory, UserFactory
 from credit.models import ExchangeWindow, PointsAccount, PointsEntry, Redemption, SupermarketItem
 from credit.selectors import supermarket as selectors
-from credit.selectors.ledger import ledger_reconciliation
 from credit.services.ledger import points_award
+from credit.services.reconciliation import ledger_reconciliation
 from credit.services.supermarket import (
     TRANSITIONS,
     pickup_deadline,

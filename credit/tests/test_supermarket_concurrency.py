@@ -17,7 +17,7 @@ from django.db import connections
 
 from community.tests.factories import ResidentFactory
 from credit.models import PointsAccount, PointsEntry, Redemption, SupermarketItem
-from credit.selectors.ledger import ledger_reconciliation
+from credit.services.reconciliation import ledger_reconciliation
 from credit.services.supermarket import (
     redemption_cancel,
     redemption_create,

@@ -122,8 +122,9 @@ def test_my_points_page_query_count_is_pinned(
         points_award(resident=world.resident_a, rule=rule, key=f"k{i}", now=timezone.now())
     _notified(world, staff, checker)
     client.force_login(resident)
-    # One more than the page itself needs: the role menu reads the user's scope.
-    with django_assert_max_num_queries(8):
+    # Two more than the page itself needs: the role menu reads the user's scope, and the
+    # top bar counts the unread messages.
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("credit:points-home"))
     assert response.status_code == 200
     assert "?before=" in response.content.decode()
@@ -254,8 +255,9 @@ def test_workbench_query_count_is_pinned(
         _reserve(world, world.resident_a, key=f"p{i}")
     client.force_login(staff)
     # 10 for the workbench itself, +2 for today's pickups: the user's desk communities
-    # (membership) and the redemptions with their item and resident (one query, any rows).
-    with django_assert_max_num_queries(12):
+    # (membership) and the redemptions with their item and resident (one query, any rows);
+    # +1 for the unread-messages badge of the top bar.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("credit:points-staff"), {"q": "张"})
     assert response.status_code == 200
     assert response.content.decode().count('id="pickup-') == 5
