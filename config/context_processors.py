@@ -1,4 +1,5 @@
-"""The menu every page shows: the places this person's roles lead to (templates/base.html)."""
+"""The menu every page shows: the places this person's roles lead to, and the unread badge
+(templates/base.html)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from accounts.notifications.selectors import inbox_unread_count
 from community.scoping import scope_for
 
 _STAFF = {"community_admin", "community_staff"}
@@ -26,11 +29,26 @@ def linli_nav(request: HttpRequest) -> dict[str, Any]:
             (_("My points"), reverse("credit:points-home")),
             (_("Credit supermarket"), reverse("credit:shop-catalogue")),
         ]
+    office = bool(roles & _STAFF) or user.is_superuser
+    if scope.household_ids or "grid_worker" in roles or office:
+        items += [
+            (_("Report a problem"), reverse("grievances:file")),
+            (_("My reports"), reverse("grievances:mine")),
+        ]
+    if scope.household_ids:
+        items.append((_("Suggestion box"), reverse("grievances:suggest")))
     if "grid_worker" in roles:
         items.append((_("My grid"), reverse("community:worker-home")))
+    if roles & {"property_staff", "partner_staff"}:
+        items.append((_("My work orders"), reverse("grievances:queue")))
+    if office or "street_supervisor" in roles:
+        items += [
+            (_("Dispatch board"), reverse("grievances:board")),
+            (_("Grievance statistics"), reverse("grievances:kpis")),
+        ]
     if "supermarket_clerk" in roles:
         items.append((_("Pickup desk"), reverse("credit:clerk-desk")))
-    if roles & _STAFF or user.is_superuser:
+    if office:
         items += [
             (_("Back office"), reverse("admin:index")),
             (_("Points workbench"), reverse("credit:points-staff")),
@@ -47,5 +65,7 @@ def linli_nav(request: HttpRequest) -> dict[str, Any]:
     return {
         "linli_nav": [
             {"label": label, "url": url, "active": url == current} for label, url in items
-        ]
+        ],
+        # The unread badge of the top bar: counted once, and only when a template shows it.
+        "linli_inbox_unread": SimpleLazyObject(lambda: inbox_unread_count(user=user)),
     }

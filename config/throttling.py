@@ -84,7 +84,6 @@ class _InMemoryThrottleMixin:
     rate: str | None
     num_requests: int
     duration: int
-    scope: str
     key: str | None
     timer: Any
 
@@ -94,7 +93,7 @@ class _InMemoryThrottleMixin:
         self.key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
         if self.key is None:
             return True
-        self._wait = _counter(self.scope).hit(
+        self._wait = _counter(str(getattr(self, "scope", ""))).hit(
             self.key, self.timer(), self.num_requests, self.duration
         )
         return self._wait is None

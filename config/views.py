@@ -20,6 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("admin:index")
     if scope.household_ids:
         return redirect("community:portal-home")
+    if scope.roles & {"property_staff", "partner_staff"}:
+        return redirect("grievances:queue")
     return render(request, "home_no_role.html")
 
 

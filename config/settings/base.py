@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "community",
     "credit",
+    "grievances",
 ]
 
 MIDDLEWARE = [
@@ -190,12 +191,6 @@ CACHES = {
     )
 }
 
-# API rate limits count in each worker's memory (config/throttling.py).
-CACHES["throttle"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "throttle",
-}
-
 # Celery (production: Redis broker). Embedded mode runs tasks in-process (config.tasks).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -211,9 +206,18 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # command's loop runs the same table (config.embedded).
 LINLI_PERIODIC_TASKS: dict[str, dict[str, object]] = {
     "sessions-clear-expired": {"task": "accounts.tasks.sessions_clear_expired_task", "every": 3600},
+    # Notifications whose after-commit delivery task was lost (broker down).
+    "accounts-notifications-deliver-pending": {
+        "task": "accounts.tasks.notifications_deliver_pending_task",
+        "every": 300,
+    },
     "credit-redemptions-expire": {"task": "credit.tasks.redemptions_expire_task", "every": 300},
     "credit-deductions-apply-due": {"task": "credit.tasks.deductions_apply_due_task", "every": 300},
     "credit-ledger-reconcile": {"task": "credit.tasks.ledger_reconcile_task", "every": 86400},
+    # Warnings, breaches and escalations of the grievances' SLA clocks (DESIGN §5).
+    "grievances-sla-sweep": {"task": "grievances.tasks.sla_sweep_task", "every": 10},
+    # Resolved grievances nobody confirmed within 3 days close by themselves.
+    "grievances-autoclose": {"task": "grievances.tasks.grievances_autoclose_task", "every": 3600},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": spec["task"], "schedule": float(spec["every"])}  # type: ignore[arg-type]
@@ -248,6 +252,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status"; name each enum of the schema after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "GrievanceStatusEnum": "grievances.models.Grievance.Status",
+        "DispatchStatusEnum": "grievances.models.Dispatch.Status",
+        "GrievanceChannelEnum": "grievances.models.Grievance.Channel",
+        "TierEnum": "grievances.models.Tier",
+        "RedemptionStatusEnum": "credit.models.Redemption.Status",
+    },
 }
 
 # Every log line is masked (ID and mobile numbers), including the request lines of
@@ -291,3 +303,26 @@ LOGGING = {
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Notifications (accounts.notifications) -----------------------------------------------
+# Every notification goes to the user's inbox on the site; these backends also send it,
+# after the transaction commits. Environment variables:
+#   LINLI_NOTIFICATION_BACKENDS  comma-separated dotted paths (default: none), e.g.
+#       accounts.notifications.backends.SmsBackend,accounts.notifications.backends.EmailBackend
+#   LINLI_SMS_GATEWAY_URL        http(s) address that takes POST {"phone": ..., "text": ...}
+#   LINLI_SMS_GATEWAY_TOKEN      optional, sent as "Authorization: Bearer <token>"
+#   LINLI_SMS_GATEWAY_TIMEOUT    seconds (default 10)
+#   LINLI_SITE_URL               e.g. https://linli.example.org: full links in SMS and e-mail
+#   DEFAULT_FROM_EMAIL, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+#   EMAIL_USE_TLS                Django's e-mail settings, for the e-mail backend
+LINLI_NOTIFICATION_BACKENDS = env_list("LINLI_NOTIFICATION_BACKENDS")
+LINLI_SMS_GATEWAY_URL = env("LINLI_SMS_GATEWAY_URL", "") or ""
+LINLI_SMS_GATEWAY_TOKEN = env("LINLI_SMS_GATEWAY_TOKEN", "") or ""
+LINLI_SMS_GATEWAY_TIMEOUT = float(env("LINLI_SMS_GATEWAY_TIMEOUT", "10") or 10)
+LINLI_SITE_URL = env("LINLI_SITE_URL", "") or ""
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "linli@localhost") or "linli@localhost"
+EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)

@@ -37,3 +37,23 @@ def test_only_the_current_place_is_marked(client: Any, resident: Any) -> None:
 
 def test_outsider_has_no_menu(client: Any, outsider: Any) -> None:
     assert menu(client, outsider, "/") == []
+
+
+def test_grievance_places_follow_the_role(
+    client: Any, resident: Any, grid_worker: Any, staff: Any, property_staff: Any
+) -> None:
+    board, file, queue = (reverse(f"grievances:{n}") for n in ("board", "file", "queue"))
+    suggest = reverse("grievances:suggest")
+    resident_urls = [url for url, _active in menu(client, resident)]
+    assert file in resident_urls and suggest in resident_urls and board not in resident_urls
+    worker_urls = [url for url, _active in menu(client, grid_worker)]
+    assert file in worker_urls and board not in worker_urls
+    staff_urls = [url for url, _active in menu(client, staff)]
+    assert board in staff_urls and reverse("grievances:kpis") in staff_urls
+    company_urls = [url for url, _active in menu(client, property_staff)]
+    assert queue in company_urls and file not in company_urls
+
+
+def test_property_staff_land_on_their_work_orders(client: Any, property_staff: Any) -> None:
+    client.force_login(property_staff)
+    assert client.get("/").url == reverse("grievances:queue")

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the whole demo, app by app (registry, then points).
+"""`manage.py seed_demo`: the whole demo, app by app (registry, points, grievances).
 
 Idempotent: each part finds its rows by natural keys, so a second run adds nothing.
 """
@@ -12,10 +12,11 @@ from django.core.management.base import BaseCommand
 
 from community.models import Street
 from credit.demo import credit_demo_build
+from grievances.demo import grievance_demo_build
 
 
 class Command(BaseCommand):
-    help = "Create (idempotently) the demo street, its residents, logins and points."
+    help = "Create (idempotently) the demo street, its residents, logins, points and grievances."
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("seed_registry_demo", stdout=self.stdout)
@@ -27,3 +28,13 @@ class Command(BaseCommand):
                 "{boards} new red lists".format(**made)
             )
         )
+        # After the points demo: a steward's satisfied closure earns points by its rule.
+        for community in street.communities.order_by("code"):
+            made = grievance_demo_build(community=community)
+            if made["grievances"]:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"grievances demo ready in {community.name}: {made['grievances']} "
+                        "grievances in every status"
+                    )
+                )
