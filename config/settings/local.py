@@ -19,3 +19,7 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 LINLI_NOTIFICATION_BACKENDS = env_list(
     "LINLI_NOTIFICATION_BACKENDS", "accounts.notifications.backends.ConsoleBackend"
 )
+
+# The embedded loop runs the SLA sweep every 10 seconds: one "Task … succeeded" line each
+# time would bury the request log. Failures are still logged (WARNING and above).
+LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
