@@ -176,6 +176,13 @@ LINLI_HASH_KEY = env("LINLI_HASH_KEY", "")
 
 # Days a resident has to appeal a notified deduction before it counts (诚信积分申诉期).
 LINLI_APPEAL_DAYS = int(env("LINLI_APPEAL_DAYS", "7") or 7)
+# Grievances: photo limits, deadline extensions per clock, days before a resolution nobody
+# rated closes by itself, and the response window the KPIs count.
+LINLI_PHOTO_MAX_BYTES = int(env("LINLI_PHOTO_MAX_BYTES", "") or 8 * 1024 * 1024)
+LINLI_PHOTO_MAX_PIXELS = int(env("LINLI_PHOTO_MAX_PIXELS", "") or 40_000_000)
+LINLI_GRIEVANCE_MAX_EXTENSIONS = int(env("LINLI_GRIEVANCE_MAX_EXTENSIONS", "2") or 2)
+LINLI_GRIEVANCE_AUTOCLOSE_DAYS = int(env("LINLI_GRIEVANCE_AUTOCLOSE_DAYS", "3") or 3)
+LINLI_GRIEVANCE_RESPONSE_MINUTES = int(env("LINLI_GRIEVANCE_RESPONSE_MINUTES", "60") or 60)
 
 REDIS_URL = env("REDIS_URL", "")
 CACHES = {
