@@ -161,12 +161,24 @@ class GrievanceListCreateApi(APIView):
 
     @extend_schema(
         operation_id="grievances_create",
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A key of your own per report (at most 100 characters): filing "
+                "again with it returns the first grievance (200) and stores nothing more; "
+                "with another title or category it is refused (422).",
+            )
+        ],
         request={
             "application/json": InputSerializer,
             "multipart/form-data": InputSerializer,
         },
         responses={
             201: GrievanceDetailOutput,
+            200: OpenApiResponse(GrievanceDetailOutput, description="a replayed Idempotency-Key"),
             400: GrievanceRefusalSerializer,
             403: OpenApiResponse(
                 GrievanceRefusalSerializer, description="you may not file this way here"
@@ -179,17 +191,31 @@ class GrievanceListCreateApi(APIView):
         values = dict(data.validated_data)
         now = timezone.now()
         try:
-            grievance = grievance_file(submitted_by=request.user, now=now, **values)
-        except (ValidationError, PermissionDenied) as exc:
+            grievance = grievance_file(
+                submitted_by=request.user,
+                now=now,
+                # None without the header; sent but blank or too long, the service refuses.
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                **values,
+            )
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "key_reused":
+                return Response(
+                    {"detail": exc.messages, "code": exc.code},
+                    status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                )
             return refusal(exc)
+        except PermissionDenied as exc:
+            return refusal(exc)
+        created = (
+            status.HTTP_200_OK if getattr(grievance, "replayed", False) else status.HTTP_201_CREATED
+        )
         try:
             shown = grievance_detail(user=request.user, pk=grievance.pk)
         except Grievance.DoesNotExist:
             # An anonymous slip posted by a resident is no longer theirs to see.
-            return Response({"id": grievance.pk}, status=status.HTTP_201_CREATED)
-        return detail_response(
-            user=request.user, grievance=shown, now=now, http_status=status.HTTP_201_CREATED
-        )
+            return Response({"id": grievance.pk}, status=created)
+        return detail_response(user=request.user, grievance=shown, now=now, http_status=created)
 
 
 def _estate_of(place: Any) -> Estate:

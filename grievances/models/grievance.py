@@ -216,6 +216,9 @@ class Grievance(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     # Where it came from outside this app: "patrol-log:12", an Open311 client's id …
     source_ref = models.CharField(_("source"), max_length=64, blank=True)
+    # The API client's Idempotency-Key: a phone that files again after a dropped answer
+    # gets the first grievance back instead of a second one (unique per submitter).
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -230,6 +233,11 @@ class Grievance(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="merged") | Q(merged_into__isnull=False),
                 name="grievance_merged_has_target",
+            ),
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="grievance_idempotency_key_once",
             ),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -256,10 +256,20 @@ def grievance_file(
     attributes: dict[str, Any] | None = None,
     photos: Any = (),
     source_ref: str = "",
+    idempotency_key: str | None = None,
 ) -> Grievance:
-    """File a grievance from any channel: checked, stored with its photos, clocks started."""
+    """File a grievance from any channel: checked, stored with its photos, clocks started.
+
+    With an `idempotency_key` (the API's header), filing again with the same key returns
+    the submitter's first grievance, marked `replayed`, and stores nothing more.
+    """
     title = _clean_text(title, field="title", max_length=120)
     description = _clean_text(description, field="description")
+    key = _clean_key(idempotency_key) if submitted_by is not None else None
+    if key is not None:
+        first = _replayed(submitted_by=submitted_by, key=key, category=category, title=title)
+        if first is not None:
+            return first
     address = " ".join((address or "").split())[:200]
     caller_name = " ".join((caller_name or "").split())[:50]
     caller_phone = normalize_phone(caller_phone)[:20]
@@ -352,9 +362,53 @@ def grievance_file(
         longitude=lng,
         attributes=answers,
         source_ref=source_ref,
+        idempotency_key=key or "",
         submitted_at=now,
     )
     grievance._history_user = submitted_by  # type: ignore[attr-defined]
+    try:
+        return _file_stored(grievance, checked=checked, reporter=reporter, now=now)
+    except IntegrityError:
+        # The same key sent twice at once: the other request stored it first.
+        first = None
+        if key is not None:
+            first = _replayed(submitted_by=submitted_by, key=key, category=category, title=title)
+        if first is None:
+            raise
+        return first
+
+
+def _clean_key(key: str | None) -> str | None:
+    """The client's idempotency key, stripped (None: it sent none)."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 100:
+        raise ValidationError(_("A valid idempotency key is required."), code="key")
+    return key
+
+
+def _replayed(*, submitted_by: Any, key: str, category: Category, title: str) -> Grievance | None:
+    """The submitter's grievance filed under `key` (marked `replayed`), if it is this one."""
+    first = Grievance.objects.filter(submitted_by=submitted_by, idempotency_key=key).first()
+    if first is None:
+        return None
+    if first.category_id != category.pk or first.title != title:
+        # A retry repeats the report; another report under the same key is the client's
+        # mistake, to be shown, not answered with the first grievance.
+        raise ValidationError(
+            _("This Idempotency-Key was already used for a different request."),
+            code="key_reused",
+        )
+    first.replayed = True  # type: ignore[attr-defined]
+    return first
+
+
+def _file_stored(
+    grievance: Grievance, *, checked: Any, reporter: Resident | None, now: dt.datetime
+) -> Grievance:
+    """Save the checked grievance with its photos, first timeline line and clocks."""
+    submitted_by, channel = grievance.submitted_by, grievance.channel
     with photos_stored(checked) as stored, transaction.atomic(durable=True):
         grievance.save()
         event = timeline_add(

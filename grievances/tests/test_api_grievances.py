@@ -241,6 +241,33 @@ def test_filing_with_answers_as_json(recent: Any, world: Any, resident: Any) -> 
     assert response.json()["attributes"] == {"where": "ceiling"}
 
 
+def test_filing_again_with_the_same_idempotency_key_returns_the_first_grievance(
+    recent: Any, world: Any, resident: Any
+) -> None:
+    client = api(resident)
+    body = {
+        "category": recent.categories.leak.pk,
+        "title": "天花板漏水",
+        "description": "卫生间顶上滴水",
+        "building": world.building_a.pk,
+        "attributes": {"where": "ceiling"},
+    }
+    first = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="phone-1:42")
+    again = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="phone-1:42")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert Grievance.objects.filter(title="天花板漏水").count() == 1
+    # Another report under a used key is the client's mistake, not a replay.
+    other = client.post(
+        LIST, {**body, "title": "楼道灯不亮"}, format="json", HTTP_IDEMPOTENCY_KEY="phone-1:42"
+    )
+    assert other.status_code == 422 and other.json()["code"] == "key_reused"
+    # Keys are the submitter's own: a neighbour's same key files their own grievance.
+    neighbour = ResidentFactory(household=world.household_a, user=UserFactory()).user
+    theirs = api(neighbour).post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="phone-1:42")
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+
+
 def test_filing_refusals_are_400_with_messages(recent: Any, world: Any, resident: Any) -> None:
     client = api(resident)
     base = {"category": recent.categories.leak.pk, "title": "漏水", "description": "滴水"}

@@ -130,3 +130,16 @@ def test_merging_a_pair_both_ways_at_once_merges_one_way(require_postgres: None,
         Grievance.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
     )
     assert statuses == [Status.MERGED, Status.SUBMITTED]
+
+
+def test_the_same_idempotency_key_twenty_times_at_once_files_one_grievance(
+    require_postgres: None, flow: Any
+) -> None:
+    now = flow.tick()
+    results, errors = together(
+        [lambda: flow.file(idempotency_key="phone-7:1", now=now) for _ in range(20)]
+    )
+    assert errors == []
+    assert len({grievance.pk for grievance in results}) == 1
+    assert Grievance.objects.filter(idempotency_key="phone-7:1").count() == 1
+    assert TimelineEvent.objects.filter(kind="created").count() == 1
