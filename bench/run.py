@@ -3,8 +3,8 @@
 1. Ensure the PostgreSQL database (BENCH_DATABASE_URL, default the local `linli_bench`),
    migrate it, seed the scale registry if absent (`seed_scale`, BENCH_RESIDENTS) and its
    points ledger (`seed_credit_scale`, BENCH_ENTRIES), give the busiest account's
-   resident a supermarket item to redeem, and collect static files (the login page needs
-   the manifest).
+   resident a supermarket item to redeem, refresh the ledger's reconciliation checkpoint
+   (a full check), and collect static files (the login page needs the manifest).
 2. Serve the project with gunicorn (2 sync workers, config.settings.bench: DEBUG off,
    persistent connections) on a free port of 127.0.0.1.
 3. Log in over HTTP as the bench user (CSRF and all) and as the resident of the busiest
@@ -14,7 +14,10 @@
    session), EXPLAIN ANALYZE the scoped list query.
 5. Drive load with wrk from a separate process, interleaved over BENCH_ROUNDS rounds
    (>= 3) of BENCH_DURATION seconds per scenario; take the median over rounds.
-6. Stop gunicorn; time the ledger reconciliation against a plain SUM over the entries.
+6. Stop gunicorn; time the ledger reconciliation against a plain SUM over the entries:
+   what `credit_reconcile` runs by default (incremental from the checkpoint refreshed in
+   step 1, so the redemptions made under load are the new entries it adds up), then the
+   full check (informative).
 7. Print the table, write bench/results/latest.json; exit 1 if a target fails, 2 if the
    harness itself failed. gunicorn is always stopped.
 
@@ -45,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import grievances as grv
 from bench.results import failures, format_table, make_row, write_rows
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -146,7 +150,10 @@ class BenchError(RuntimeError):
 
 
 def scenarios(
-    community_id: int, resident_id: int, credit: CreditSetup | None = None
+    community_id: int,
+    resident_id: int,
+    credit: CreditSetup | None = None,
+    grievances: grv.GrievanceSetup | None = None,
 ) -> list[Scenario]:
     """References first, then the project's endpoints. Later issues append theirs here."""
     plan = [
@@ -159,7 +166,7 @@ def scenarios(
         ),
     ]
     if credit is None:
-        return plan
+        return plan + grievance_scenarios(grievances)
     # As the resident of the account with the most entries, endpoint and reference alike.
     mine = "resident"
     item = json.dumps({"item": credit.item_id})
@@ -189,6 +196,22 @@ def scenarios(
             target=0.5,
             session=mine,
             body=item,
+        ),
+        *grievance_scenarios(grievances),
+    ]
+
+
+def grievance_scenarios(setup: grv.GrievanceSetup | None) -> list[Scenario]:
+    """The board list and filing a hotline call, as the bench user (community staff)."""
+    if setup is None:
+        return []
+    body = setup.file_body()
+    return [
+        Scenario("R20_grievances", f"/bench/r20-grievances/?community={setup.community_id}"),
+        Scenario("R_file", "/bench/file/", body=body),
+        Scenario("grievance_board", "/api/v1/grievances/", reference="R20_grievances", target=0.5),
+        Scenario(
+            "grievance_file", "/api/v1/grievances/", reference="R_file", target=0.5, body=body
         ),
     ]
 
@@ -468,7 +491,14 @@ def preflight(base: str, scenario: Scenario, cookies: dict[str, str]) -> None:
         raise BenchError(f"{scenario.name} {scenario.path} answered {exc.code}: {detail}") from exc
     if scenario.body is not None and status != 201:
         raise BenchError(f"{scenario.name} answered {status}, not 201 Created")
-    if scenario.name in ("R20", "resident_list", "R20_history", "credit_history"):
+    if scenario.name in (
+        "R20",
+        "resident_list",
+        "R20_history",
+        "credit_history",
+        "R20_grievances",
+        "grievance_board",
+    ):
         rows = json.loads(body)["results"]
         if len(rows) != 20:
             raise BenchError(f"{scenario.name} returned {len(rows)} rows, not 20")
@@ -538,28 +568,62 @@ def explain_list(user_phone: str) -> tuple[float, str]:
     return (float(found[1]) if found else float("nan")), plan
 
 
-def time_reconciliation(repeats: int = RECONCILE_REPEATS) -> tuple[float, float, bool]:
-    """Medians (ms) of `ledger_reconciliation()` and of a plain SUM over every entry.
+@dataclass(frozen=True)
+class ReconcileTiming:
+    """Medians (ms): `credit_reconcile` as it runs by default, a plain SUM, the full check."""
 
-    Interleaved, in-process, with nothing else running; plus whether the ledger reconciled.
+    default: float
+    plain: float
+    full: float
+    ok: bool
+    #: Of the last default run: 0 when it was a full check (no checkpoint).
+    since_entry_id: int
+    new_entries: int
+
+
+def time_reconciliation(repeats: int = RECONCILE_REPEATS) -> ReconcileTiming:
+    """`ledger_reconciliation()` as `credit_reconcile` runs it, and `--full`, against a SUM.
+
+    Each interleaved with a plain SUM over every entry, in-process, with nothing else
+    running. The default (incremental) runs come first: a full check writes a fresh
+    checkpoint, after which the redemptions made under load are no longer new.
     """
     from django.db import connection
 
-    from credit.selectors.ledger import ledger_reconciliation
+    from credit.services.reconciliation import ledger_reconciliation
 
-    full: list[float] = []
-    plain: list[float] = []
-    ok = True
-    for _round in range(repeats):
+    def timed(work: Any) -> tuple[float, Any]:
         started = time.perf_counter()
+        result = work()
+        return (time.perf_counter() - started) * 1000, result
+
+    def plain_sum() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT SUM(amount) FROM credit_pointsentry")
             cursor.fetchone()
-        plain.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        ok = ledger_reconciliation().ok and ok
-        full.append((time.perf_counter() - started) * 1000)
-    return statistics.median(full), statistics.median(plain), ok
+
+    default: list[float] = []
+    full: list[float] = []
+    plain: list[float] = []
+    reports: list[Any] = []
+    for runs, check in (
+        (default, ledger_reconciliation),
+        (full, lambda: ledger_reconciliation(full=True)),
+    ):
+        for _round in range(repeats):
+            plain.append(timed(plain_sum)[0])
+            took, report = timed(check)
+            runs.append(took)
+            reports.append(report)
+    last_default = reports[repeats - 1]
+    return ReconcileTiming(
+        default=statistics.median(default),
+        plain=statistics.median(plain),
+        full=statistics.median(full),
+        ok=all(report.ok for report in reports),
+        since_entry_id=last_default.since_entry_id,
+        new_entries=last_default.new_entries,
+    )
 
 
 # --- the run -------------------------------------------------------------------------
@@ -609,6 +673,7 @@ def prepare_credit(cfg: Config, community_id: int) -> CreditSetup:
     from credit.management.commands.seed_credit_scale import RESIDENT_PHONE
     from credit.models import ExchangeWindow, PointsAccount, PointsEntry, SupermarketItem
     from credit.services.ledger import system_account
+    from credit.services.reconciliation import ledger_reconciliation
 
     call_command("seed_credit_scale", entries=cfg.entries)
     account = PointsAccount.objects.select_related("resident").get(
@@ -647,6 +712,16 @@ def prepare_credit(cfg: Config, community_id: int) -> CreditSetup:
             )
             PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
         print(f"topped up account {account.pk} by {amount} points")
+    # The reconciliation checkpoint, fresh as the nightly task leaves it, before any load:
+    # what `credit_reconcile` adds up at the end (time_reconciliation) is then the
+    # redemptions made under load. A full check, a second or two.
+    refreshed = ledger_reconciliation(full=True)
+    print(
+        f"reconciliation checkpoint at entry {refreshed.checkpoint_entry_id}"
+        if refreshed.checkpoint_entry_id is not None
+        else "reconciliation checkpoint NOT refreshed"
+        + ("" if refreshed.ok else ": THE LEDGER DID NOT RECONCILE (drift)")
+    )
     # Planner statistics, as autovacuum keeps them in a running database: bulk-loaded
     # tables that were never analysed get row estimates of nothing, and the plans (the
     # history's OR over two indexes, the reconciliation's grouped sums) are then not the
@@ -724,11 +799,12 @@ def build_rows(
     measured: dict[str, Measured],
     queries: dict[str, int],
     explain_ms: float,
-    reconcile_ms: tuple[float, float] | None = None,
+    reconcile_ms: tuple[float, float, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """JSON rows and the printed table lines from the medians.
 
-    `reconcile_ms`: (ledger_reconciliation, plain SUM over the entries), medians in ms.
+    `reconcile_ms`: (`credit_reconcile` as it runs by default, plain SUM over the entries,
+    `credit_reconcile --full`), medians in ms.
     """
     med = {
         name: {
@@ -788,17 +864,27 @@ def build_rows(
         )
     rows.append(make_row("resident_list.sql_explain_analyze_ms", explain_ms, "ms"))
     if reconcile_ms is not None:
-        full, plain = reconcile_ms
+        default, plain, full = reconcile_ms
         rows.append(make_row("entries_sum.ms", plain, "ms"))
         rows.append(
             make_row(
                 "credit_reconcile.ms",
-                full,
+                default,
                 "ms",
                 reference="entries_sum.ms",
                 reference_value=plain,
                 target=5.0,
                 at_most=True,
+            )
+        )
+        # The weekly full check (and `--full`): informative, no target.
+        rows.append(
+            make_row(
+                "credit_reconcile_full.ms",
+                full,
+                "ms",
+                reference="entries_sum.ms",
+                reference_value=plain,
             )
         )
     return rows, lines
@@ -839,7 +925,8 @@ def run(cfg: Config) -> int:
 
     community_id, resident_id, count = prepare(cfg)
     credit = prepare_credit(cfg, community_id)
-    plan = scenarios(community_id, resident_id, credit)
+    grievances = grv.prepare_grievances(env, cfg.residents, ensure_database)
+    plan = scenarios(community_id, resident_id, credit, grievances)
     port = free_port()
     base = f"http://{HOST}:{port}"
     print(
@@ -866,15 +953,32 @@ def run(cfg: Config) -> int:
                 paths.update(
                     {f"resident_list_{n}": f"/api/v1/residents/?page_size={n}" for n in (1, 20, 50)}
                 )
+                paths.update(
+                    {
+                        f"grievance_board_{n}": f"/api/v1/grievances/?page_size={n}"
+                        for n in (1, 20, 50)
+                    }
+                )
             posts = {s.name: (s.path, s.body) for s in mine if s.body is not None}
             queries.update(count_queries(cookies["sessionid"], paths, posts))
         explain_ms, plan_text = explain_list(BENCH_PHONE)
         (RESULTS_DIR / "explain_resident_list.txt").write_text(plan_text + "\n")
         measured = measure(base, sessions, plan, cfg)
     # gunicorn is stopped: the reconciliation has the database to itself.
-    reconcile_full, reconcile_plain, reconciled = time_reconciliation()
+    reconcile = time_reconciliation()
+    # ... and so have the sweep's batch query and the sweep passes (grievances).
+    sweep_batch = grv.time_batch_query()
+    (RESULTS_DIR / "explain_sweep_batch.txt").write_text(
+        f"-- with {grv.DUE_INDEX}\n{sweep_batch.plan_with}\n\n"
+        f"-- without it\n{sweep_batch.plan_without}\n"
+    )
+    sweeps = grv.time_sweeps(env, grievances.small_database_url)
     rows, lines = build_rows(
-        plan, measured, queries, explain_ms, reconcile_ms=(reconcile_full, reconcile_plain)
+        plan,
+        measured,
+        queries,
+        explain_ms,
+        reconcile_ms=(reconcile.default, reconcile.plain, reconcile.full),
     )
     print()
     print(format_table(lines))
@@ -883,12 +987,25 @@ def run(cfg: Config) -> int:
         f"{queries['resident_list_20']} / {queries['resident_list_50']}"
     )
     print(f"EXPLAIN ANALYZE of the list's first page: {explain_ms:.2f} ms")
-    reconcile_row = next(r for r in rows if r["name"] == "credit_reconcile.ms")
+    rows += grv.timing_rows(sweep_batch, sweeps) + grv.query_count_rows(queries)
     print(
-        f"reconciliation of all accounts: {reconcile_full:.0f} ms vs SUM over the entries "
-        f"{reconcile_plain:.0f} ms, ratio {reconcile_row['ratio']:.2f} (target <= 5): "
-        f"{'yes' if reconcile_row['pass'] else 'NO'}"
-        + ("" if reconciled else "; THE LEDGER DID NOT RECONCILE (drift)")
+        "queries/request of the grievance list at page_size 1 / 20 / 50: "
+        + " / ".join(str(queries[f"grievance_board_{n}"]) for n in (1, 20, 50))
+    )
+    print(grv.summary(sweep_batch, sweeps))
+    reconcile_row = next(r for r in rows if r["name"] == "credit_reconcile.ms")
+    full_row = next(r for r in rows if r["name"] == "credit_reconcile_full.ms")
+    how = (
+        f"incremental from entry {reconcile.since_entry_id} + {reconcile.new_entries} newer"
+        if reconcile.since_entry_id
+        else "full: no checkpoint"
+    )
+    print(
+        f"reconciliation of all accounts ({how}): {reconcile.default:.0f} ms vs SUM over the "
+        f"entries {reconcile.plain:.0f} ms, ratio {reconcile_row['ratio']:.2f} (target <= 5): "
+        f"{'yes' if reconcile_row['pass'] else 'NO'}; full check {reconcile.full:.0f} ms "
+        f"({full_row['ratio']:.2f} x)"
+        + ("" if reconcile.ok else "; THE LEDGER DID NOT RECONCILE (drift)")
     )
     sockets = {n: m.socket_errors for n, m in measured.items() if m.socket_errors}
     if sockets:
@@ -915,7 +1032,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(Config.from_env())
-    except BenchError as exc:
+    except (BenchError, grv.GrievanceBenchError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 2
 

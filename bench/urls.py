@@ -13,3 +13,9 @@ urlpatterns = [
     path("r20-history/", views.r20_history, name="r20-history"),
     path("redeem/", views.r_redeem, name="redeem"),
 ]
+
+# Grievances (issue 4).
+urlpatterns += [
+    path("r20-grievances/", views.r20_grievances, name="r20-grievances"),
+    path("file/", views.r_file, name="file"),
+]

@@ -15,6 +15,10 @@ Django views so nothing of DRF is counted in the reference.
   API shows (rule, redeemed item, what a reversal undid, the request's reason).
 - R_redeem: the SQL of a redemption in one transaction, by hand: lock the item, lock and
   read the account, insert the entry, debit the balance, insert the redemption.
+- R20_grievances: `.values()` of a community's 21 newest grievances with the joins the
+  grievance list API shows and each one's next due time (reference of the board list).
+- R_file: the inserts of filing a hotline call (grievance, its history row, the timeline
+  line) in one transaction (reference of POST /api/v1/grievances/).
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from community.models import Resident
+from community.models import Building, Resident
 from credit.models import PointsAccount, PointsEntry, Redemption, SupermarketItem
+from grievances.models import Category, Grievance, SlaClock, TimelineEvent
 
 _DENIED = {"detail": "Authentication credentials were not provided."}
 
@@ -222,6 +227,115 @@ def r_redeem(request: HttpRequest) -> HttpResponse:
             "pickup_code": redemption.pickup_code,
             "reserved_at": now,
             "expires_at": redemption.expires_at,
+        },
+        status=201,
+    )
+
+
+# --- grievances (issue 4) ------------------------------------------------------------------
+
+#: The columns and joins of a row of the grievance list API (GrievanceRowOutput).
+_GRIEVANCE_COLUMNS = (
+    "id",
+    "title",
+    "status",
+    "tier",
+    "channel",
+    "category_id",
+    "category__name",
+    "category__parent__name",
+    "community_id",
+    "community__name",
+    "estate_id",
+    "estate__name",
+    "building_id",
+    "building__number",
+    "handler_organization_id",
+    "handler_organization__name",
+    "submitted_at",
+)
+
+
+def r20_grievances(request: HttpRequest) -> HttpResponse:
+    """R20_grievances: a community's 20 newest grievances with the list's joins and the due
+    time of each one's earliest running clock."""
+    if _anonymous(request):
+        return JsonResponse(_DENIED, status=403)
+    try:
+        community_id = int(request.GET.get("community", ""))
+    except ValueError:
+        return JsonResponse({"detail": "community is a number."}, status=400)
+    next_due = (
+        SlaClock.objects.filter(grievance=OuterRef("pk"), state=SlaClock.State.RUNNING)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    # 21 rows, as the cursor paginator reads one more to know whether a next page exists.
+    rows = list(
+        Grievance.objects.filter(community_id=community_id)
+        .annotate(next_due=Subquery(next_due))
+        .order_by("-id")
+        .values(*_GRIEVANCE_COLUMNS, "next_due")[:21]
+    )
+    now = timezone.now()
+    for row in rows:
+        due = row["next_due"]
+        row["time_left_seconds"] = None if due is None else int((due - now).total_seconds())
+    return JsonResponse({"results": rows[:20], "more": len(rows) > 20})
+
+
+@require_POST
+def r_file(request: HttpRequest) -> HttpResponse:
+    """R_file: the rows filing a hotline call writes (the grievance, its history row, the
+    "filed" timeline line), in one transaction; nothing of DRF, the services or their
+    checks (channel, roles, place, duplicates) runs."""
+    if _anonymous(request):
+        return JsonResponse(_DENIED, status=403)
+    try:
+        data = json.loads(request.body)
+        category_id = int(data["category"])
+        building_id = int(data["building"])
+        title, description = str(data["title"]), str(data["description"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"detail": "category, building, title, description."}, status=400)
+    user_id = request.user.pk  # a logged-in user (checked above)
+    category = Category.objects.values("default_tier", "is_private").get(pk=category_id)
+    place = Building.objects.values("estate_id", "estate__community_id").get(pk=building_id)
+    now = timezone.now()
+    with transaction.atomic():
+        # Model.objects.create: the history row is written by django-simple-history's
+        # post_save, as it is for the service's save().
+        grievance = Grievance.objects.create(
+            community_id=place["estate__community_id"],
+            estate_id=place["estate_id"],
+            building_id=building_id,
+            category_id=category_id,
+            title=title[:120],
+            description=description,
+            channel=Grievance.Channel.HOTLINE,
+            status=Grievance.Status.SUBMITTED,
+            tier=category["default_tier"],
+            submitted_by_id=user_id,
+            caller_phone=str(data.get("caller_phone", ""))[:20],
+            is_public=not category["is_private"],
+            submitted_at=now,
+        )
+        TimelineEvent.objects.create(
+            grievance=grievance,
+            kind=TimelineEvent.Kind.CREATED,
+            at=now,
+            actor_id=user_id,
+            new_value=Grievance.Status.SUBMITTED,
+            note="hotline",
+        )
+    return JsonResponse(
+        {
+            "id": grievance.pk,
+            "title": grievance.title,
+            "status": grievance.status,
+            "category": category_id,
+            "building": building_id,
+            "submitted_at": now,
         },
         status=201,
     )

@@ -182,7 +182,7 @@ def test_build_rows_judges_the_reconciliation_against_a_plain_sum() -> None:
         measured,
         {"R0": 2, "resident_list_1": 5, "resident_list_50": 5},
         explain_ms=0.3,
-        reconcile_ms=(1200.0, 150.0),
+        reconcile_ms=(1200.0, 150.0, 1800.0),
     )
     by_name = {row["name"]: row for row in rows}
     reconcile = by_name["credit_reconcile.ms"]
@@ -191,6 +191,10 @@ def test_build_rows_judges_the_reconciliation_against_a_plain_sum() -> None:
     assert reconcile["target"] == 5.0 and reconcile["target_kind"] == "at_most"
     assert reconcile["pass"] is False
     assert by_name["entries_sum.ms"]["value"] == 150.0
+    # The full check is reported against the same SUM, without a target.
+    full = by_name["credit_reconcile_full.ms"]
+    assert (full["value"], full["ratio"], full["reference"]) == (1800.0, 12.0, "entries_sum.ms")
+    assert full["target"] is None and full["pass"] is True
 
 
 def test_post_script_sends_the_body_with_a_new_key_per_request() -> None:

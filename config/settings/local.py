@@ -22,4 +22,7 @@ LINLI_NOTIFICATION_BACKENDS = env_list(
 
 # The embedded loop runs the SLA sweep every 10 seconds: one "Task … succeeded" line each
 # time would bury the request log. Failures are still logged (WARNING and above).
-LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+LOGGING = {
+    **LOGGING,
+    "loggers": {**LOGGING["loggers"], "celery.app.trace": {"level": "WARNING"}},  # type: ignore[dict-item]
+}
