@@ -170,8 +170,9 @@ class _Rollback(Exception):
 
 
 def batch_sql() -> str:
-    """The SQL one sweep batch sends for due breaches at AS_OF, as PostgreSQL received it
-    (captured from `grievances.sla.sweep._batch` itself, in a transaction rolled back)."""
+    """The SQL with which one sweep batch takes its due clocks (breaches at AS_OF), as
+    PostgreSQL received it (captured from `grievances.sla.sweep._batch` itself, in a
+    transaction rolled back)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -189,9 +190,15 @@ def batch_sql() -> str:
             batch_size=sweep.DEFAULT_BATCH_SIZE,
             result=sweep.SweepResult(),
         )
-    locking = [q["sql"] for q in ctx.captured_queries if "SKIP LOCKED" in q["sql"]]
+    # The batch takes its due clocks in one statement (the one the clock's index serves),
+    # then locks their grievances by primary key in a second one.
+    locking = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "SKIP LOCKED" in q["sql"] and 'FROM "grievances_slaclock"' in q["sql"]
+    ]
     if len(locking) != 1:
-        raise RuntimeError(f"expected one locking SELECT from the sweep, got {len(locking)}")
+        raise RuntimeError(f"expected one clock-locking SELECT from the sweep, got {len(locking)}")
     return locking[0]
 
 

@@ -291,6 +291,20 @@ PHASES: tuple[tuple[Callable[[dt.datetime], QuerySet[SlaClock]], Callable[..., N
 )
 
 
+#: The clock columns the handlers below read.
+CLOCK_COLUMNS = (
+    "id",
+    "grievance_id",
+    "kind",
+    "spec",
+    "state",
+    "due_at",
+    "warn_at",
+    "escalate_at",
+    "escalation_level",
+)
+
+
 def _batch(
     query: Callable[[dt.datetime], QuerySet[SlaClock]],
     handle: Callable[..., None],
@@ -301,18 +315,26 @@ def _batch(
 ) -> int:
     """One batch in its own transaction; how many clocks it took."""
     with transaction.atomic(durable=True):
-        # The grievance row is locked (and skipped when busy) with its clock: the
-        # timeline insert below needs a key-share lock on it, and a workflow service that
-        # holds the grievance FOR UPDATE while it waits for this clock would otherwise
-        # deadlock with us. A busy grievance's clocks wait for the next pass (or are
-        # judged by the service's own stop). NO KEY: neither row's key changes, so
-        # inserts that only reference them are not blocked.
-        locked = (
+        # Two statements, each taking its rows with SKIP LOCKED: the due clocks (served
+        # by the clock's partial index, only the columns the handlers read), then their
+        # grievances. The grievance is locked too: the timeline insert below needs a
+        # key-share lock on it, and a workflow service that holds the grievance while it
+        # waits for one of these clocks would otherwise deadlock with us. A clock whose
+        # grievance is busy is left for the next pass (or judged by the service's own
+        # stop). Neither wait happens: both statements skip what is locked. NO KEY:
+        # neither row's key changes, so inserts that only reference them go on.
+        due = list(
             query(now)
-            .select_related("grievance")
-            .select_for_update(skip_locked=True, no_key=True, of=("self", "grievance"))
+            .only(*CLOCK_COLUMNS)
+            .select_for_update(skip_locked=True, no_key=True)[:batch_size]
         )
-        clocks = list(locked[:batch_size])
+        free = set(
+            Grievance.objects.filter(pk__in={clock.grievance_id for clock in due})
+            .order_by("pk")
+            .select_for_update(skip_locked=True, no_key=True)
+            .values_list("pk", flat=True)
+        )
+        clocks = [clock for clock in due if clock.grievance_id in free]
         if clocks:
             handle(clocks, now, result)
     return len(clocks)
