@@ -194,9 +194,11 @@ def _active_resident(user: Any, community: Community) -> Resident | None:
 def _check_submitter(
     *, channel: str, submitted_by: Any, community: Community, source_ref: str
 ) -> Resident | None:
-    """Refuse a channel the submitter may not use here; return their resident record."""
+    """Refuse a channel the submitter may not use here; return their resident record
+    (looked up only for the channels a resident uses: the portal and the suggestion box)."""
     office = submitted_by is not None and is_office(submitted_by, community.pk)
-    own = _active_resident(submitted_by, community)
+    resident_channel = channel in (Channel.PORTAL, Channel.SUGGESTION_BOX)
+    own = _active_resident(submitted_by, community) if resident_channel else None
     denied = PermissionDenied(_("You may not file grievances this way in this community."))
     if channel == Channel.PORTAL:
         if own is None:
