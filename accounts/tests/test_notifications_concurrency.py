@@ -7,15 +7,14 @@ own transaction, as an SLA sweep on two workers (or a sweep and a web request) w
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
 
 from accounts.models import Notification, NotificationDelivery, User
 from accounts.notifications import notify
+from tests.concurrency import together as _together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -23,32 +22,8 @@ THREADS = 12
 
 
 def together(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run work(i) on n threads released at the same moment; return results and errors."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with transaction.atomic(durable=True):
-                result = work(i)
-            with lock:
-                results.append(result)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
+    """work(i) on n threads released together, each in a durable transaction."""
+    return _together(n, work, atomic=True)
 
 
 def _users(n: int) -> list[User]:

@@ -7,17 +7,17 @@ database connection and runs its own transaction, as N web requests would.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from credit import services
 from credit.models import PointsAccount, PointsEntry
 from credit.services.reconciliation import ledger_reconciliation
 from credit.tests.factories import ScoringRuleFactory
+from tests.concurrency import together as _together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -26,32 +26,8 @@ THREADS = 20
 
 
 def together(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run work(i) on n threads released at the same moment; return results and errors."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with transaction.atomic(durable=True):
-                result = work(i)
-            with lock:
-                results.append(result)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
+    """work(i) on n threads released together, each in a durable transaction."""
+    return _together(n, work, atomic=True)
 
 
 def funded(world: Any, points: int) -> PointsEntry:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from community.models import Membership
 from community.tests.factories import MembershipFactory, UserFactory
@@ -27,6 +26,7 @@ from credit.services.requests import (
 )
 from credit.tasks import deductions_apply_due_task
 from credit.tests.factories import ScoringRuleFactory
+from tests.concurrency import together
 
 pytestmark = pytest.mark.django_db
 
@@ -461,33 +461,6 @@ def test_a_swept_deduction_records_the_checker_who_approved_it(
 
 
 # --- concurrency (PostgreSQL) -------------------------------------------------------------
-
-
-def together(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            result = work(i)
-            with lock:
-                results.append(result)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 @pytest.mark.services

@@ -8,12 +8,9 @@ points with their own durable transaction, so the threads call them bare.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from community.tests.factories import ResidentFactory
 from credit.models import PointsAccount, PointsEntry, Redemption, SupermarketItem
@@ -25,36 +22,9 @@ from credit.services.supermarket import (
     redemptions_expire,
 )
 from credit.tests.test_supermarket import NOW, fund, make_clerk, make_item, make_window
+from tests.concurrency import together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def together(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run work(i) on n threads released at the same moment; return results and errors."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            result = work(i)
-            with lock:
-                results.append(result)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def codes(errors: list[BaseException]) -> set[str]:

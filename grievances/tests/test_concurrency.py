@@ -4,46 +4,16 @@ each with its own connection and transaction, as concurrent requests would be.""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from grievances import services
 from grievances.models import Dispatch, Grievance, Rating, SlaClock, TimelineEvent
+from tests.concurrency import all_together as together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 Status = Grievance.Status
-
-
-def together(works: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    """Run each work on its own thread, all released at the same moment."""
-    barrier = threading.Barrier(len(works))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(work: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            result = work()
-            with lock:
-                results.append(result)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def test_ten_acceptances_of_one_dispatch_make_one_handler_and_one_set_of_clocks(

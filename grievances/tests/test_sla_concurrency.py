@@ -7,12 +7,10 @@ as two Celery workers (or beat and the embedded loop) would.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from accounts.models import Notification
 from community.tests.factories import UserFactory
@@ -20,39 +18,12 @@ from grievances.models import Grievance, SlaClock, SlaEvent, Trigger
 from grievances.sla.clocks import clock_deadlines, clocks_on_trigger, spec_snapshot
 from grievances.sla.sweep import sla_sweep
 from grievances.tests.factories_sla import SlaCategoryFactory, SlaClockSpecFactory
+from tests.concurrency import all_together as together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 CLOCKS = 2000
-
-
-def together(works: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    """Run each work on its own thread, all released at the same moment."""
-    barrier = threading.Barrier(len(works))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(work: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            result = work()
-            with lock:
-                results.append(result)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def due_clocks(world: Any, count: int, *, handler: Any = None) -> list[SlaClock]:
