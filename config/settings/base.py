@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "community",
     "credit",
     "grievances",
+    "volunteers",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,8 @@ LINLI_PHOTO_MAX_PIXELS = int(env("LINLI_PHOTO_MAX_PIXELS", "") or 40_000_000)
 LINLI_GRIEVANCE_MAX_EXTENSIONS = int(env("LINLI_GRIEVANCE_MAX_EXTENSIONS", "2") or 2)
 LINLI_GRIEVANCE_AUTOCLOSE_DAYS = int(env("LINLI_GRIEVANCE_AUTOCLOSE_DAYS", "3") or 3)
 LINLI_GRIEVANCE_RESPONSE_MINUTES = int(env("LINLI_GRIEVANCE_RESPONSE_MINUTES", "60") or 60)
+# Volunteers: no-shows after which sign-up is blocked until staff lift it.
+LINLI_VOLUNTEER_NO_SHOW_LIMIT = int(env("LINLI_VOLUNTEER_NO_SHOW_LIMIT", "3") or 3)
 
 REDIS_URL = env("REDIS_URL", "")
 CACHES = {
