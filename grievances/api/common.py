@@ -303,15 +303,23 @@ class GrievanceDetailOutput(GrievanceRowOutput):
 
 
 def detail_response(
-    *, user: Any, grievance: Grievance, now: dt.datetime, http_status: int = 200
+    *,
+    user: Any,
+    grievance: Grievance,
+    now: dt.datetime,
+    http_status: int = 200,
+    just_filed: bool = False,
 ) -> Response:
-    """The grievance (read through the scoped selectors) as the detail endpoint shows it."""
+    """The grievance (read through the scoped selectors) as the detail endpoint shows it.
+
+    `just_filed`: the grievance was filed by this request, so nobody has dispatched it yet.
+    """
     context = {
         "now": now,
         "viewer_id": user.pk,
         "internal": can_see_internal(user, grievance),
         "clocks": grievance_clocks(grievance=grievance),
-        "dispatch": grievance_live_dispatch(grievance=grievance),
+        "dispatch": None if just_filed else grievance_live_dispatch(grievance=grievance),
         "timeline": list(grievance_timeline(user=user, grievance=grievance)),
         "photos": list(grievance_photos(user=user, grievance=grievance)),
     }

@@ -56,9 +56,13 @@ def id_filter(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(required=False, min_value=1, max_value=MAX_PK, **kwargs)
 
 
-def related(model: Any, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+def related(model: Any, *path: str, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+    """An optional object by primary key, with the relations in `path` joined in."""
     return serializers.PrimaryKeyRelatedField(
-        queryset=model.objects.all(), required=False, allow_null=True, **kwargs
+        queryset=model.objects.select_related(*path) if path else model.objects.all(),
+        required=False,
+        allow_null=True,
+        **kwargs,
     )
 
 
@@ -109,17 +113,20 @@ class GrievanceListCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         community = related(Community, help_text="optional when a place is given")
-        category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+        category = serializers.PrimaryKeyRelatedField(
+            queryset=Category.objects.select_related("parent")
+        )
         title = serializers.CharField(max_length=120)
         description = serializers.CharField(max_length=5000)
         channel = serializers.ChoiceField(
             choices=[c for c in Channel.choices if c[0] != Channel.OPEN311],
             default=Channel.PORTAL,
         )
-        estate = related(Estate)
-        building = related(Building)
-        unit = related(Unit)
-        household = related(Household)
+        # With what validate() reads to find the community, joined in.
+        estate = related(Estate, "community")
+        building = related(Building, "estate__community")
+        unit = related(Unit, "building__estate__community")
+        household = related(Household, "unit__building__estate__community")
         reporter = related(Resident, help_text="hotline: the resident called for")
         caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
         caller_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
@@ -237,7 +244,13 @@ class GrievanceListCreateApi(APIView):
             return Response({"id": grievance.pk}, status=created)
         # Answered from the rows just written (the service's instance carries the objects
         # it was given), not read back through the twelve joins of grievance_detail.
-        return detail_response(user=request.user, grievance=grievance, now=now, http_status=created)
+        return detail_response(
+            user=request.user,
+            grievance=grievance,
+            now=now,
+            http_status=created,
+            just_filed=created == status.HTTP_201_CREATED,
+        )
 
 
 def _estate_of(place: Any) -> Estate:

@@ -22,10 +22,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grievances.models import Category, Grievance, SlaClock, SlaClockSpec, SlaEvent, SlaPolicy
+from grievances.models import (
+    Category,
+    Grievance,
+    SlaClock,
+    SlaClockSpec,
+    SlaEvent,
+    SlaPolicy,
+    Trigger,
+)
 from grievances.sla.calendar import (
     MINUTES_PER_WORKING_DAY,
     WorkdayCalendar,
@@ -121,6 +130,20 @@ def clock_is_overdue(clock: SlaClock, now: dt.datetime) -> bool:
 
 
 # --- helpers the workflow services call ---------------------------------------------------
+
+
+def _specs_starting(category: Category, trigger: str) -> list[SlaClockSpec]:
+    """The specs of the category's policy (or its parent's) that start on `trigger`, with
+    their policy, in one query."""
+    specs = SlaClockSpec.objects.filter(start_on=trigger).select_related("policy")
+    if category.sla_policy_id:
+        specs = specs.filter(policy_id=category.sla_policy_id)
+    elif category.parent_id:
+        parent_policy = Category.objects.filter(pk=category.parent_id).values("sla_policy_id")
+        specs = specs.filter(policy_id=Subquery(parent_policy))
+    else:
+        return []
+    return list(specs.order_by("pk"))
 
 
 def _live_clocks(grievance: Grievance) -> list[SlaClock]:
@@ -244,18 +267,15 @@ def clocks_on_trigger(
     """Stop the live clocks whose snapshot stops on `trigger`, then start the policy's clocks
     that start on it and apply to the grievance's tier; return the clocks started."""
     with transaction.atomic(savepoint=False):
-        for clock in _live_clocks(grievance):
-            if trigger in clock.spec.get("stop_on", []):
-                _stop(clock, now=now, actor=actor)
-        policy = policy_for(grievance.category)
-        if policy is None:
-            return []
-        specs = policy.specs.filter(start_on=trigger).order_by("pk")
+        # A grievance is submitted once, when it is filed: no clock can be live yet.
+        if trigger != Trigger.SUBMITTED:
+            for clock in _live_clocks(grievance):
+                if trigger in clock.spec.get("stop_on", []):
+                    _stop(clock, now=now, actor=actor)
         started = []
-        for spec in specs:
+        for spec in _specs_starting(grievance.category, trigger):
             if spec.tier and spec.tier != grievance.tier:
                 continue
-            spec.policy = policy  # the snapshot names it; no second query
             new_clock = _start(grievance, spec, now=now, actor=actor)
             if new_clock is not None:
                 started.append(new_clock)
