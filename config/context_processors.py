@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -14,6 +15,15 @@ from accounts.notifications.selectors import inbox_unread_count
 from community.scoping import scope_for
 
 _STAFF = {"community_admin", "community_staff"}
+
+
+def _serves_in_a_team(user: Any) -> bool:
+    # Only asked of people with neither a household nor a role (an in-service party
+    # member from a partner unit): everybody else's pages keep their query counts.
+    from volunteers.models import Team  # volunteers sits above config's imports
+
+    serves = Q(leader=user) | Q(members__user=user, members__left_at__isnull=True)
+    return Team.objects.filter(serves).exists()
 
 
 def linli_nav(request: HttpRequest) -> dict[str, Any]:
@@ -46,6 +56,8 @@ def linli_nav(request: HttpRequest) -> dict[str, Any]:
             (_("Dispatch board"), reverse("grievances:board")),
             (_("Grievance statistics"), reverse("grievances:kpis")),
         ]
+    if scope.household_ids or office or (not roles and _serves_in_a_team(user)):
+        items.append((_("Volunteering"), reverse("volunteers:home")))
     if "supermarket_clerk" in roles:
         items.append((_("Pickup desk"), reverse("credit:clerk-desk")))
     if office:

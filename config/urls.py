@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("community.urls")),
     path("points/", include("credit.urls")),
     path("grievances/", include("grievances.urls")),
+    path("volunteers/", include("volunteers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("community.api.urls")),

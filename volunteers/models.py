@@ -493,3 +493,274 @@ class NoShowBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.blocked_at:%Y-%m-%d}"
+
+
+class ServiceRecord(models.Model):
+    """What a service day did and for whom: haircuts 23, knives sharpened 40 …"""
+
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.PROTECT,
+        related_name="service_records",
+        verbose_name=_("activity"),
+    )
+    item = models.CharField(_("service"), max_length=100)
+    count = models.PositiveIntegerField(_("count"))
+    beneficiaries = models.TextField(_("for whom"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("service record")
+        verbose_name_plural = _("service records")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="service_record_count_positive"),
+            models.CheckConstraint(condition=~Q(item=""), name="service_record_item_named"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} × {self.count}"
+
+
+class PatrolLog(models.Model):
+    """A patrol's log: the route walked, when, and what was found on the way."""
+
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="patrol_logs", verbose_name=_("team")
+    )
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patrol_logs",
+        verbose_name=_("activity"),
+    )
+    route = models.CharField(_("route"), max_length=200)
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"))
+    findings = models.TextField(_("findings"), blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("patrol log")
+        verbose_name_plural = _("patrol logs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__gte=F("started_at")), name="patrol_log_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "started_at"], name="patrol_log_team_start")]
+
+    def __str__(self) -> str:
+        return f"{self.team} · {self.route}"
+
+
+class PatrolFinding(models.Model):
+    """One thing a patrol found; it may become a grievance (through the grievances app)."""
+
+    log = models.ForeignKey(
+        PatrolLog, on_delete=models.CASCADE, related_name="finding_items", verbose_name=_("log")
+    )
+    description = models.TextField(_("description"))
+    building = models.ForeignKey(
+        "community.Building",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("building"),
+    )
+    category = models.ForeignKey(
+        "grievances.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    # Set once the finding is filed; "+" keeps grievances from knowing about volunteers.
+    grievance = models.OneToOneField(
+        "grievances.Grievance",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grievance"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("patrol finding")
+        verbose_name_plural = _("patrol findings")
+
+    def __str__(self) -> str:
+        return self.description[:40]
+
+
+class Award(models.Model):
+    """An honour staff award (优秀党员, 身边好人 …), optionally with points."""
+
+    class Title(models.TextChoices):
+        PARTY_MEMBER = "party_member", _("outstanding party member")
+        UNIT_HEAD = "unit_head", _("outstanding unit head")
+        GOOD_NEIGHBOUR = "good_neighbour", _("good person next door")
+        VOLUNTEER = "volunteer", _("outstanding volunteer")
+        OTHER = "other", _("other title")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="awards", verbose_name=_("community")
+    )
+    title = models.CharField(_("title"), max_length=16, choices=Title.choices)
+    title_other = models.CharField(_("other title"), max_length=100, blank=True)
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="awards",
+        verbose_name=_("recipient (user)"),
+    )
+    recipient_resident = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="awards",
+        verbose_name=_("recipient (resident)"),
+    )
+    recipient_name = models.CharField(_("recipient name"), max_length=50, blank=True)
+    citation = models.TextField(_("citation"), blank=True)
+    # The points the ledger actually awarded with the honour (None: no points).
+    points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    awarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("awarded by"),
+    )
+    awarded_at = models.DateTimeField(_("awarded at"))
+    is_public = models.BooleanField(_("shown on the honour roll"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    title__in=["party_member", "unit_head", "good_neighbour", "volunteer", "other"]
+                ),
+                name="award_title_known",
+            ),
+            # "Other" says which title.
+            models.CheckConstraint(
+                condition=~Q(title="other") | ~Q(title_other=""), name="award_other_title_named"
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient_user__isnull=False)
+                | Q(recipient_resident__isnull=False)
+                | ~Q(recipient_name=""),
+                name="award_recipient_identified",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "awarded_at"], name="award_community_date")]
+
+    def __str__(self) -> str:
+        return f"{self.title_display} · {self.recipient_display}"
+
+    @property
+    def title_display(self) -> str:
+        """The chosen title, or the text of an "other" title."""
+        return self.title_other if self.title == self.Title.OTHER else self.get_title_display()
+
+    @property
+    def recipient_display(self) -> str:
+        """The recipient's full name (not masked: mask it where it is shown publicly)."""
+        if self.recipient_name:
+            return self.recipient_name
+        if self.recipient_resident_id is not None:
+            return self.recipient_resident.name  # type: ignore[union-attr]
+        user = self.recipient_user
+        return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+class StewardInvitation(models.Model):
+    """Staff invite a resident (often a frequent complainant) to join a team (小巷管家)."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("invited")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="steward_invitations",
+        verbose_name=_("community"),
+    )
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="steward_invitations",
+        verbose_name=_("resident"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("team")
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    note = models.TextField(_("reason"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.INVITED
+    )
+    created_at = models.DateTimeField(_("invited at"))
+    decided_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    member = models.ForeignKey(
+        TeamMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team member"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("steward invitation")
+        verbose_name_plural = _("steward invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["invited", "accepted", "declined"]),
+                name="steward_invitation_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="invited", decided_at__isnull=True)
+                | (~Q(status="invited") & Q(decided_at__isnull=False)),
+                name="steward_invitation_decided_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "resident"],
+                condition=Q(status="invited"),
+                name="steward_invitation_open_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident} → {self.team}"

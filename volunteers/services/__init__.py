@@ -9,7 +9,14 @@ from volunteers.services.attendance import (
     no_show_block_lift,
     no_show_limit,
 )
+from volunteers.services.awards import AWARD_RULE_CODE, award_grant
+from volunteers.services.invitations import steward_invitation_answer, steward_invite
 from volunteers.services.posts import TEN_POSTS, posts_install
+from volunteers.services.records import (
+    patrol_finding_to_grievance,
+    patrol_log_add,
+    service_record_add,
+)
 from volunteers.services.registrations import (
     party_member_register,
     registration_confirm,
@@ -19,6 +26,7 @@ from volunteers.services.signups import activity_signup, signup_cancel
 from volunteers.services.teams import team_member_add, team_member_leave
 
 __all__ = [
+    "AWARD_RULE_CODE",
     "TEN_POSTS",
     "activity_signup",
     "attendance_check_in",
@@ -26,13 +34,19 @@ __all__ = [
     "attendance_confirm",
     "attendance_correct",
     "attendance_no_show",
+    "award_grant",
     "no_show_block_lift",
     "no_show_limit",
     "party_member_register",
+    "patrol_finding_to_grievance",
+    "patrol_log_add",
     "posts_install",
     "registration_confirm",
     "registration_decline",
+    "service_record_add",
     "signup_cancel",
+    "steward_invitation_answer",
+    "steward_invite",
     "team_member_add",
     "team_member_leave",
 ]

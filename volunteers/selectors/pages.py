@@ -1,0 +1,184 @@
+"""Reads of the volunteer phone pages and the leader's activity page.
+
+Every read takes the acting user and returns only what that user may see: a volunteer
+sees the activities of the communities they live in or serve in (a team membership
+counts: an in-service party member from a partner unit lives elsewhere), a leader sees
+the roster of the activities they run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+
+from community.models import Community, Household
+from community.scoping import scope_for
+from volunteers.models import Activity, Attendance, SignUp, Team
+from volunteers.services.common import may_manage_activity
+
+UPCOMING_LIMIT = 50
+HOURS_LIMIT = 30
+
+
+def volunteer_community_ids(*, user: Any) -> frozenset[int]:
+    """Communities whose activities the user may see: home, teams served in or led, staff."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    scope = scope_for(user)
+    if scope.everything:
+        return frozenset(Community.objects.values_list("pk", flat=True))
+    ids: set[int] = set(scope.community_ids)
+    if scope.household_ids:
+        ids.update(
+            Household.objects.filter(pk__in=scope.household_ids).values_list(
+                "unit__building__estate__community_id", flat=True
+            )
+        )
+    serves = Q(leader=user) | Q(members__user=user, members__left_at__isnull=True)
+    ids.update(Team.objects.filter(serves).values_list("community_id", flat=True))
+    return frozenset(ids)
+
+
+def upcoming_activities(*, user: Any, now: dt.datetime) -> QuerySet[Activity]:
+    """Activities of the user's communities not started yet and open for sign-up, soonest
+    first, with the waiting-list length and the user's own sign-up on each row."""
+    communities = volunteer_community_ids(user=user)
+    if not communities:
+        return Activity.objects.none()
+    mine = SignUp.objects.filter(activity=OuterRef("pk"), user=user, status__in=SignUp.ACTIVE)
+    return (
+        Activity.objects.filter(community_id__in=communities, starts_at__gt=now, signup_open=True)
+        .annotate(
+            places_left=ExpressionWrapper(
+                F("capacity") - F("signed_up_count"), output_field=IntegerField()
+            ),
+            waiting_count=Count("signups", filter=Q(signups__status=SignUp.Status.WAITING)),
+            my_signup_id=Subquery(mine.values("pk")[:1]),
+            my_status=Subquery(mine.values("status")[:1]),
+        )
+        .order_by("starts_at", "pk")[:UPCOMING_LIMIT]
+    )
+
+
+def volunteer_activity(*, user: Any, pk: int) -> Activity | None:
+    """An activity of the user's communities, or one they signed up for; else None."""
+    activity = Activity.objects.select_related("team", "community").filter(pk=pk).first()
+    if activity is None:
+        return None
+    if activity.community_id in volunteer_community_ids(user=user):
+        return activity
+    if SignUp.objects.filter(activity=activity, user=user).exists():
+        return activity
+    return None
+
+
+def own_signup(*, user: Any, pk: int) -> SignUp | None:
+    """The user's own sign-up with this id, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return SignUp.objects.select_related("activity").filter(pk=pk, user=user).first()
+
+
+def holds_a_place(*, user: Any, activity: Activity) -> bool:
+    """True when the user holds a place (not the waiting list) at the activity."""
+    if user is None or not user.is_authenticated:
+        return False
+    return SignUp.objects.filter(
+        activity=activity, user=user, status=SignUp.Status.SIGNED_UP
+    ).exists()
+
+
+def own_attendance(*, user: Any, activity: Activity) -> Attendance | None:
+    """The user's attendance at the activity, if any."""
+    return Attendance.objects.filter(activity=activity, user=user).first()
+
+
+def user_attendances(*, user: Any) -> QuerySet[Attendance]:
+    """The user's own attendances, latest activity first, with the activity."""
+    if user is None or not user.is_authenticated:
+        return Attendance.objects.none()
+    return (
+        Attendance.objects.filter(user=user)
+        .select_related("activity")
+        .order_by("-activity__starts_at", "-pk")[:HOURS_LIMIT]
+    )
+
+
+def user_confirmed_hours(*, user: Any) -> Decimal:
+    """Total confirmed hours of the user (a leader's correction counts over check-in/out)."""
+    if user is None or not user.is_authenticated:
+        return Decimal(0)
+    total = Attendance.objects.filter(user=user, confirmed_at__isnull=False).aggregate(
+        total=Sum(Coalesce("corrected_hours", "hours"))
+    )["total"]
+    return total or Decimal(0)
+
+
+def managed_activities(*, user: Any, now: dt.datetime) -> QuerySet[Activity]:
+    """Activities the user runs (team leader or community staff) from a week ago on."""
+    if user is None or not user.is_authenticated:
+        return Activity.objects.none()
+    scope = scope_for(user)
+    since = now - dt.timedelta(days=7)
+    if scope.everything:
+        runs = Q()
+    else:
+        staff_of = Q(community_id__in=_staff_communities(scope))
+        runs = Q(team__leader=user) | staff_of
+    return Activity.objects.filter(runs, ends_at__gte=since).order_by("starts_at", "pk")[
+        :UPCOMING_LIMIT
+    ]
+
+
+def _staff_communities(scope: Any) -> frozenset[int]:
+    # scope.community_ids holds the communities of staff and admin memberships only.
+    staff_roles = {"community_staff", "community_admin"}
+    return scope.community_ids if scope.roles & staff_roles else frozenset()
+
+
+def managed_activity(*, user: Any, pk: int) -> Activity | None:
+    """The activity if the user runs it (team leader or community staff), else None."""
+    activity = Activity.objects.select_related("team", "community").filter(pk=pk).first()
+    if activity is None or not may_manage_activity(user, activity):
+        return None
+    return activity
+
+
+def activity_roster(*, user: Any, activity: Activity) -> QuerySet[SignUp]:
+    """The activity's active sign-ups with each one's attendance, places first then the
+    waiting list in order; empty unless the user runs the activity."""
+    if not may_manage_activity(user, activity):
+        return SignUp.objects.none()
+    return (
+        SignUp.objects.filter(activity=activity, status__in=SignUp.ACTIVE)
+        .select_related("user", "attendance")
+        .order_by("status", "position", "created_at", "pk")  # signed_up < waiting
+    )
+
+
+def managed_attendance(*, user: Any, activity: Activity, pk: int) -> Attendance | None:
+    """An attendance of the activity the user runs, else None."""
+    if not may_manage_activity(user, activity):
+        return None
+    return Attendance.objects.filter(activity=activity, pk=pk).first()
+
+
+def managed_signup(*, user: Any, activity: Activity, pk: int) -> SignUp | None:
+    """A sign-up of the activity the user runs, else None."""
+    if not may_manage_activity(user, activity):
+        return None
+    return SignUp.objects.filter(activity=activity, pk=pk).first()
