@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: the whole demo, app by app (registry, points, grievances).
+"""`manage.py seed_demo`: the whole demo, app by app (registry, points, grievances,
+volunteers).
 
 Idempotent: each part finds its rows by natural keys, so a second run adds nothing.
 """
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from community.models import Street
 from credit.demo import credit_demo_build
 from grievances.demo import grievance_demo_build
+from volunteers.demo import volunteer_demo_build
 
 
 class Command(BaseCommand):
@@ -38,3 +40,13 @@ class Command(BaseCommand):
                         "grievances in every status"
                     )
                 )
+        # After the points demo too: confirmed volunteer hours earn points by their rule.
+        # 林阿姨 (the demo resident login) lives in 青松社区.
+        qingsong = street.communities.get(code="DEMO-QS")
+        made = volunteer_demo_build(community=qingsong)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"volunteers demo ready in {qingsong.name}: {made['teams']} new teams, "
+                f"{made['activities']} new activities, {made['signups']} new sign-ups"
+            )
+        )
