@@ -18,6 +18,7 @@ paused (Zammad / Znuny's escalation-suspend semantics) and adds it to paused_tot
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -326,7 +327,7 @@ def clocks_resume(*, grievance: Grievance, now: dt.datetime, actor: Any = None) 
             with ui_language():
                 note = _("%(clock)s resumed after %(paused)s; now due %(due)s.") % {
                     "clock": clock_label(clock),
-                    "paused": _duration_text(fields["due_at"] - old_due),
+                    "paused": span_text(fields["due_at"] - old_due, round_up=False),
                     "due": local_minute(clock.due_at),
                 }
             lines.append(
@@ -435,9 +436,10 @@ def _extended(clock: SlaClock, *, extra_minutes: int, extra_days: int) -> dt.dat
     return due + dt.timedelta(minutes=extra_minutes)
 
 
-def _duration_text(duration: dt.timedelta) -> str:
-    """A paused span as people say it: "2 h 05 min", "3 d 4 h"."""
-    minutes = int(duration.total_seconds() // 60)
+def span_text(delta: dt.timedelta, *, round_up: bool) -> str:
+    """A duration as people say it: "8 min", "2 h 05 min", "3 d 4 h" (never "0 min")."""
+    seconds = abs(delta.total_seconds())
+    minutes = math.ceil(seconds / 60) if round_up else max(1, int(seconds // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:

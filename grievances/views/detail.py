@@ -9,7 +9,6 @@ it), the photos, and the forms of the actions this user may take now. Each form 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,7 @@ from grievances.selectors.grievances import (
     grievance_photos,
     grievance_timeline,
 )
-from grievances.sla.clocks import clock_time_left
+from grievances.sla.clocks import clock_time_left, span_text
 
 Status = Grievance.Status
 State = SlaClock.State
@@ -64,19 +63,6 @@ _VALUE_LABELS: dict[str, Any] = {
 
 #: Timeline lines whose note already says what changed (the clock lines repeat their times).
 _NOTE_SAYS_IT = frozenset({TimelineEvent.Kind.CLOCK, TimelineEvent.Kind.ESCALATED})
-
-
-def span_text(delta: dt.timedelta, *, round_up: bool) -> str:
-    """A duration as people say it: "8 min", "2 h 05 min", "3 d 4 h"."""
-    seconds = abs(delta.total_seconds())
-    minutes = math.ceil(seconds / 60) if round_up else max(1, int(seconds // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)d min") % {"minutes": minutes}
 
 
 def time_left_text(left: dt.timedelta) -> str:
