@@ -251,6 +251,11 @@ class Activity(models.Model):
         HOME_VISIT = "home_visit", _("home visits")
         OTHER = "other", _("other activity")
 
+    class Audience(models.TextChoices):
+        OPEN = "open", _("anyone in the community")
+        TEAM = "team", _("members of the team")
+        PARTY = "party", _("party members reporting in")
+
     community = models.ForeignKey(
         Community,
         on_delete=models.PROTECT,
@@ -283,6 +288,9 @@ class Activity(models.Model):
     # below is the last guard that capacity is never exceeded.
     signed_up_count = models.PositiveIntegerField(_("signed up"), default=0, editable=False)
     signup_open = models.BooleanField(_("sign-up open"), default=True)
+    audience = models.CharField(
+        _("who may sign up"), max_length=8, choices=Audience.choices, default=Audience.OPEN
+    )
     checkin_opens_minutes = models.PositiveIntegerField(
         _("check-in opens (minutes before start)"), default=30
     )
@@ -306,6 +314,11 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=["patrol", "service_day", "cleanup", "home_visit", "other"]),
                 name="activity_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(audience__in=["open", "party"])
+                | Q(audience="team", team__isnull=False),
+                name="activity_audience_known",
             ),
         ]
         indexes = [models.Index(fields=["community", "starts_at"], name="activity_community_start")]

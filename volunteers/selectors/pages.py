@@ -181,4 +181,4 @@ def managed_signup(*, user: Any, activity: Activity, pk: int) -> SignUp | None:
     """A sign-up of the activity the user runs, else None."""
     if not may_manage_activity(user, activity):
         return None
-    return SignUp.objects.filter(activity=activity, pk=pk).first()
+    return SignUp.objects.select_related("user").filter(activity=activity, pk=pk).first()

@@ -42,8 +42,18 @@ def _signup_of(activity: Activity, user: Any) -> SignUp:
     return signup
 
 
-def attendance_check_in(*, activity: Activity, user: Any, now: dt.datetime) -> Attendance:
-    """Check a signed-up volunteer in, from shortly before the start until the end."""
+def _may_act_for(actor: Any, user: Any, activity: Activity) -> None:
+    """The volunteer checks themselves in and out; the leader or staff may do it for them."""
+    if actor is not None and actor.pk != user.pk and not may_manage_activity(actor, activity):
+        raise PermissionDenied(_("Only the team leader or staff may check others in or out."))
+
+
+def attendance_check_in(
+    *, activity: Activity, user: Any, now: dt.datetime, actor: Any = None
+) -> Attendance:
+    """Check a signed-up volunteer in, from shortly before the start until the end; by
+    themselves (the QR code) or by the leader (`actor`) for someone without a phone."""
+    _may_act_for(actor, user, activity)
     opens = activity.starts_at - dt.timedelta(minutes=activity.checkin_opens_minutes)
     if not opens <= now <= activity.ends_at:
         raise ValidationError(_("Check-in is not open for this activity now."), code="window")
@@ -63,8 +73,12 @@ def attendance_check_in(*, activity: Activity, user: Any, now: dt.datetime) -> A
         return attendance  # checking in twice keeps the first time
 
 
-def attendance_check_out(*, activity: Activity, user: Any, now: dt.datetime) -> Attendance:
-    """Check a volunteer out and compute their hours, until shortly after the end."""
+def attendance_check_out(
+    *, activity: Activity, user: Any, now: dt.datetime, actor: Any = None
+) -> Attendance:
+    """Check a volunteer out and compute their hours, until shortly after the end; by
+    themselves or by the leader (`actor`)."""
+    _may_act_for(actor, user, activity)
     closes = activity.ends_at + dt.timedelta(minutes=activity.checkout_closes_minutes)
     if now > closes:
         raise ValidationError(_("Check-out has closed for this activity."), code="window")

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
-from volunteers.models import Activity, NoShowBlock, SignUp
+from volunteers.models import Activity, NoShowBlock, PartyMemberRegistration, SignUp, TeamMember
 from volunteers.services.common import may_manage_activity
 
 Status = SignUp.Status
@@ -25,6 +25,26 @@ Status = SignUp.Status
 
 def _locked(activity: Activity) -> Activity:
     return Activity.objects.select_for_update().get(pk=activity.pk)
+
+
+def may_sign_up(activity: Activity, user: Any) -> bool:
+    """Whether the activity's audience includes the user: anyone in the community (the
+    pages show an activity only to those who may see it), the team's members and leader,
+    or party members whose registration with the community is confirmed."""
+    Audience = Activity.Audience
+    if activity.audience == Audience.TEAM:
+        if activity.team is not None and activity.team.leader_id == user.pk:
+            return True
+        return TeamMember.objects.filter(
+            team_id=activity.team_id, user=user, left_at__isnull=True
+        ).exists()
+    if activity.audience == Audience.PARTY:
+        return PartyMemberRegistration.objects.filter(
+            community_id=activity.community_id,
+            user=user,
+            status=PartyMemberRegistration.Status.CONFIRMED,
+        ).exists()
+    return True
 
 
 def activity_signup(*, activity: Activity, user: Any, now: dt.datetime) -> SignUp:
@@ -40,6 +60,11 @@ def activity_signup(*, activity: Activity, user: Any, now: dt.datetime) -> SignU
             raise ValidationError(_("Sign-up for this activity is closed."), code="closed")
         if now >= locked.starts_at:
             raise ValidationError(_("This activity has already started."), code="started")
+        if not may_sign_up(locked, user):
+            raise PermissionDenied(
+                _("This activity is for %(audience)s only.")
+                % {"audience": locked.get_audience_display()}
+            )
         if NoShowBlock.objects.filter(user=user, lifted_at__isnull=True).exists():
             raise PermissionDenied(
                 _("You missed too many activities; ask the community office to lift the block.")

@@ -119,3 +119,49 @@ def test_roster_lists_places_then_waiting_and_only_for_those_who_run_it(
     assert list(activity_signups(user=staff, activity=activity)) == [holder, waiting]
     assert list(activity_signups(user=outsider, activity=activity)) == []
     assert list(user_signups(user=waiting.user)) == [waiting]
+
+
+def test_a_team_activity_takes_only_the_teams_members_and_leader(world: Any, staff: Any) -> None:
+    from volunteers.tests.factories import TeamFactory
+
+    leader, member, other = UserFactory(), UserFactory(), UserFactory()
+    team = TeamFactory(community=world.home, leader=leader)
+    services.team_member_add(team=team, user=member, actor=staff, now=NOW)
+    activity = ActivityFactory(community=world.home, team=team, audience=Activity.Audience.TEAM)
+    with pytest.raises(PermissionDenied):
+        services.activity_signup(activity=activity, user=other, now=NOW)
+    for user in (member, leader):
+        assert services.activity_signup(activity=activity, user=user, now=NOW).status == (
+            Status.SIGNED_UP
+        )
+
+
+def test_a_party_members_activity_takes_only_confirmed_party_members(
+    world: Any, staff: Any
+) -> None:
+    from volunteers.tests.factories import PostFactory
+
+    pending, confirmed = UserFactory(), UserFactory()
+    for user in (pending, confirmed):
+        registration = services.party_member_register(
+            community=world.home,
+            name="党员",
+            phone="13900000000",
+            employer="区税务局",
+            party_branch="第一支部",
+            user=user,
+            now=NOW,
+        )
+    services.registration_confirm(
+        registration=registration,
+        post=PostFactory(community=world.home),
+        duties="",
+        actor=staff,
+        now=NOW,
+    )
+    activity = ActivityFactory(community=world.home, audience=Activity.Audience.PARTY)
+    with pytest.raises(PermissionDenied):
+        services.activity_signup(activity=activity, user=pending, now=NOW)
+    assert services.activity_signup(activity=activity, user=confirmed, now=NOW).status == (
+        Status.SIGNED_UP
+    )

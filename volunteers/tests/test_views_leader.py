@@ -236,3 +236,41 @@ def test_a_team_leader_without_a_household_finds_volunteering_in_the_menu(
     client.force_login(leader)
     response = client.get("/volunteers/")
     assert "/volunteers/" in [item["url"] for item in response.context["linli_nav"]]
+
+
+def test_leader_checks_in_and_out_a_volunteer_without_a_phone(
+    client: Any, world: Any, leader: Any, resident: Any
+) -> None:
+    now = timezone.now()
+    activity = ActivityFactory(
+        community=world.home,
+        team=TeamFactory(community=world.home, leader=leader),
+        starts_at=now - HOUR,
+        ends_at=now + HOUR,
+    )
+    signup = services.activity_signup(activity=activity, user=resident, now=now - 2 * HOUR)
+    client.force_login(resident)
+    response = client.post(_action(activity, "check-in"), {"signup": signup.pk})
+    assert response.status_code == 404  # a volunteer does not check others in
+    client.force_login(leader)
+    page = client.get(reverse("volunteers:activity", args=[activity.pk]))
+    assert b'data-action="check-in"' in page.content
+    response = client.post(_action(activity, "check-in"), {"signup": signup.pk}, follow=True)
+    assert "已签到。" in _texts(response)
+    attendance = Attendance.objects.get(signup=signup)
+    assert attendance.checked_in_at is not None
+    response = client.post(_action(activity, "check-out"), {"signup": signup.pk}, follow=True)
+    attendance.refresh_from_db()
+    assert attendance.checked_out_at is not None and attendance.hours is not None
+
+
+def test_only_the_leader_or_staff_check_someone_else_in(
+    world: Any, leader: Any, resident: Any, outsider: Any
+) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    now = timezone.now()
+    activity = ActivityFactory(community=world.home, starts_at=now, ends_at=now + HOUR)
+    services.activity_signup(activity=activity, user=resident, now=now - HOUR)
+    with pytest.raises(PermissionDenied):
+        services.attendance_check_in(activity=activity, user=resident, now=now, actor=outsider)

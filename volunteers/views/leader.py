@@ -15,9 +15,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.phone import mask_phone
-from volunteers.models import Activity, Attendance
+from volunteers.models import Activity, Attendance, SignUp
 from volunteers.selectors import pages as selectors
-from volunteers.services import attendance_confirm, attendance_correct, attendance_no_show
+from volunteers.services import (
+    attendance_check_in,
+    attendance_check_out,
+    attendance_confirm,
+    attendance_correct,
+    attendance_no_show,
+)
 from volunteers.views.checkin import checkin_path, qr_svg
 from volunteers.views.common import refusal
 
@@ -77,17 +83,42 @@ def _correct(request: HttpRequest, activity: Activity) -> str:
     return _("Hours corrected.")
 
 
-def _no_show(request: HttpRequest, activity: Activity) -> str:
+def _signup(request: HttpRequest, activity: Activity) -> SignUp:
     signup = selectors.managed_signup(
         user=request.user, activity=activity, pk=_int(request, "signup")
     )
     if signup is None:
         raise Http404
+    return signup
+
+
+def _no_show(request: HttpRequest, activity: Activity) -> str:
+    signup = _signup(request, activity)
     attendance_no_show(signup=signup, actor=request.user, now=timezone.now())
     return _("No-show recorded.")
 
 
-ACTIONS = {"confirm": _confirm, "correct": _correct, "no-show": _no_show}
+def _check_in(request: HttpRequest, activity: Activity) -> str:
+    signup = _signup(request, activity)
+    attendance_check_in(activity=activity, user=signup.user, now=timezone.now(), actor=request.user)
+    return _("Checked in.")
+
+
+def _check_out(request: HttpRequest, activity: Activity) -> str:
+    signup = _signup(request, activity)
+    attendance_check_out(
+        activity=activity, user=signup.user, now=timezone.now(), actor=request.user
+    )
+    return _("Checked out.")
+
+
+ACTIONS = {
+    "confirm": _confirm,
+    "correct": _correct,
+    "no-show": _no_show,
+    "check-in": _check_in,
+    "check-out": _check_out,
+}
 
 
 def _int(request: HttpRequest, name: str) -> int:
