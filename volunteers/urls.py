@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from volunteers.views import leader, volunteer
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("activities/<int:pk>/run/", leader.activity_page, name="activity"),
     path("activities/<int:pk>/run/sheet/", leader.sign_in_sheet, name="sheet"),
     path("activities/<int:pk>/run/<slug:action>/", leader.activity_action, name="activity-action"),
+    path("office/", include("volunteers.urls_office")),
+    path("", include("volunteers.urls_party")),
 ]

@@ -1,0 +1,7 @@
+"""Pages of the volunteers app under /volunteers/ (office); included by volunteers/urls.py."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
