@@ -216,6 +216,9 @@ class GrievanceTimelineOutput(serializers.Serializer):
         return display_surname(obj.actor.name)
 
     def get_photos(self, obj: TimelineEvent) -> list[int]:
+        filed = self.context.get("filed_photos")
+        if filed is not None:  # the grievance was just filed: its photos are at hand
+            return filed.get(obj.pk, [])
         return [a.pk for a in obj.attachments.all()]
 
 
@@ -314,10 +317,27 @@ def detail_response(
 
     `just_filed`: the grievance was filed by this request, so nobody has dispatched it yet.
     """
+    internal = can_see_internal(user, grievance)
+    filed = getattr(grievance, "filed_rows", None) if just_filed else None
+    if filed is not None:
+        # Just filed by this request: answered from the rows the service wrote (the
+        # first timeline line, its photos, the clocks it started), nothing read back.
+        shown = internal or filed.event.is_public
+        context = {
+            "now": now,
+            "viewer_id": user.pk,
+            "internal": internal,
+            "clocks": filed.clocks,
+            "dispatch": None,
+            "timeline": [filed.event] if shown else [],
+            "photos": filed.photos if shown else [],
+            "filed_photos": {filed.event.pk: [a.pk for a in filed.photos]},
+        }
+        return Response(GrievanceDetailOutput(grievance, context=context).data, status=http_status)
     context = {
         "now": now,
         "viewer_id": user.pk,
-        "internal": can_see_internal(user, grievance),
+        "internal": internal,
         "clocks": grievance_clocks(grievance=grievance),
         "dispatch": None if just_filed else grievance_live_dispatch(grievance=grievance),
         "timeline": list(grievance_timeline(user=user, grievance=grievance)),

@@ -18,6 +18,7 @@ Channels and who may use them:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,7 +39,14 @@ from community.models import (
 )
 from grievances import workflow
 from grievances.attachments import attachments_record, photos_check, photos_stored
-from grievances.models import Attachment, Category, Dispatch, Grievance, TimelineEvent
+from grievances.models import (
+    Attachment,
+    Category,
+    Dispatch,
+    Grievance,
+    SlaClock,
+    TimelineEvent,
+)
 from grievances.selectors.access import is_office
 from grievances.services.common import (
     coordinate,
@@ -151,7 +159,8 @@ def _location(
         if building is not None and building.pk != unit.building_id:
             raise mismatch
         building = unit.building
-    elif building is not None:
+    elif building is not None and not Building.estate.is_cached(building):
+        # A building read with its estate (the API's input does) is taken as it is.
         building = Building.objects.select_related("estate").get(pk=building.pk)
     if building is not None:
         if estate is not None and estate.pk != building.estate_id:
@@ -406,6 +415,16 @@ def _replayed(*, submitted_by: Any, key: str, category: Category, title: str) ->
     return first
 
 
+@dataclass(frozen=True)
+class FiledRows:
+    """What filing wrote besides the grievance (kept on it as `filed_rows`), so the
+    answer to the filer is built from these rows instead of read back."""
+
+    event: TimelineEvent
+    photos: list[Attachment]
+    clocks: list[SlaClock]
+
+
 def _file_stored(
     grievance: Grievance, *, checked: Any, reporter: Resident | None, now: dt.datetime
 ) -> Grievance:
@@ -422,7 +441,7 @@ def _file_stored(
             note=ui_text(Channel(channel).label),
             on_behalf_of=reporter if channel == Channel.HOTLINE else None,
         )
-        attachments_record(
+        photos = attachments_record(
             grievance=grievance,
             stored=stored,
             kind=Attachment.Kind.REPORT,
@@ -430,7 +449,10 @@ def _file_stored(
             actor=submitted_by,
             now=now,
         )
-        clocks_on_trigger(grievance=grievance, trigger="submitted", now=now, actor=submitted_by)
+        clocks = clocks_on_trigger(
+            grievance=grievance, trigger="submitted", now=now, actor=submitted_by
+        )
+    grievance.filed_rows = FiledRows(event=event, photos=photos, clocks=clocks)  # type: ignore[attr-defined]
     return grievance
 
 

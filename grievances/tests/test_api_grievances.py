@@ -223,6 +223,11 @@ def test_a_resident_files_with_photos_in_a_multipart_post(
     assert len(body["photos"]) == 2
     assert Attachment.objects.filter(grievance=grievance).count() == 2
     assert body["photos"][0]["url"] == f"/grievances/photos/{body['photos'][0]['id']}/"
+    # The answer is built from the rows just written; it is what reading it back shows.
+    again = api(resident).get(url(grievance.pk)).json()
+    for key in ("photos", "timeline", "clocks", "dispatch", "status", "title", "category"):
+        assert body[key] == again[key], key
+    assert body["timeline"][0]["photos"] == [p["id"] for p in body["photos"]]
 
 
 def test_filing_with_answers_as_json(recent: Any, world: Any, resident: Any) -> None:
