@@ -970,7 +970,8 @@ def run(cfg: Config) -> int:
     sweep_batch = grv.time_batch_query()
     (RESULTS_DIR / "explain_sweep_batch.txt").write_text(
         f"-- with {grv.DUE_INDEX}\n{sweep_batch.plan_with}\n\n"
-        f"-- without it\n{sweep_batch.plan_without}\n"
+        f"-- without it\n{sweep_batch.plan_without}\n\n"
+        f"-- with no index at all (index scans off)\n{sweep_batch.plan_no_index}\n"
     )
     sweeps = grv.time_sweeps(env, grievances.small_database_url)
     rows, lines = build_rows(
