@@ -219,6 +219,7 @@ class Plan:
     starts_at: dt.datetime
     ends_at: dt.datetime
     capacity: int
+    audience: str = Activity.Audience.OPEN
 
 
 def _month(community: Community, teams: dict[str, Team], now: dt.datetime) -> list[Plan]:
@@ -295,6 +296,7 @@ def _upcoming(teams: dict[str, Team], after: dt.datetime) -> list[Plan]:
             _local(tuesday, 19),
             _local(tuesday, 21),
             4,
+            Activity.Audience.TEAM,  # the women's patrol walks its own shifts
         ),
     ]
 
@@ -311,6 +313,7 @@ def _activity(community: Community, plan: Plan) -> tuple[Activity, bool]:
             "team": plan.team,
             "post": Post.objects.get(community=community, code=plan.post_code),
             "capacity": plan.capacity,
+            "audience": plan.audience,
         },
     )
 

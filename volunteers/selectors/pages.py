@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 
 from community.models import Community, Household
 from community.scoping import scope_for
-from volunteers.models import Activity, Attendance, SignUp, Team
+from volunteers.models import Activity, Attendance, PartyMemberRegistration, SignUp, Team
 from volunteers.services.common import may_manage_activity
 
 UPCOMING_LIMIT = 50
@@ -53,6 +53,23 @@ def volunteer_community_ids(*, user: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _may_join(user: Any) -> Q:
+    """Activities whose audience includes the user (services.signups.may_sign_up's rule,
+    as subqueries of the list's one statement)."""
+    Audience = Activity.Audience
+    teams = Team.objects.filter(
+        Q(leader=user) | Q(members__user=user, members__left_at__isnull=True)
+    ).values("pk")
+    reported_to = PartyMemberRegistration.objects.filter(
+        user=user, status=PartyMemberRegistration.Status.CONFIRMED
+    ).values("community_id")
+    return (
+        Q(audience=Audience.OPEN)
+        | Q(audience=Audience.TEAM, team__in=teams)
+        | Q(audience=Audience.PARTY, community__in=reported_to)
+    )
+
+
 def upcoming_activities(*, user: Any, now: dt.datetime) -> QuerySet[Activity]:
     """Activities of the user's communities not started yet and open for sign-up, soonest
     first, with the waiting-list length and the user's own sign-up on each row."""
@@ -62,6 +79,7 @@ def upcoming_activities(*, user: Any, now: dt.datetime) -> QuerySet[Activity]:
     mine = SignUp.objects.filter(activity=OuterRef("pk"), user=user, status__in=SignUp.ACTIVE)
     return (
         Activity.objects.filter(community_id__in=communities, starts_at__gt=now, signup_open=True)
+        .filter(_may_join(user))
         .annotate(
             places_left=ExpressionWrapper(
                 F("capacity") - F("signed_up_count"), output_field=IntegerField()

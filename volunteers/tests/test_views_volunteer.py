@@ -266,3 +266,31 @@ def test_home_query_count_does_not_grow_with_the_activities(
         response = client.get(HOME)
     assert len(response.context["upcoming"]) == 11
     assert len(response.context["attendances"]) == 11
+
+
+def test_upcoming_lists_only_activities_the_volunteer_may_join(
+    client: Any, world: Any, resident: Any
+) -> None:
+    now = timezone.now()
+    starts = now + dt.timedelta(days=1)
+    team = TeamFactory(community=world.home)
+    open_one = ActivityFactory(community=world.home, starts_at=starts, ends_at=starts + HOUR)
+    team_only = ActivityFactory(
+        community=world.home,
+        team=team,
+        audience=Activity.Audience.TEAM,
+        starts_at=starts,
+        ends_at=starts + HOUR,
+    )
+    party_only = ActivityFactory(
+        community=world.home,
+        audience=Activity.Audience.PARTY,
+        starts_at=starts,
+        ends_at=starts + HOUR,
+    )
+    client.force_login(resident)
+    shown = {a.pk for a in client.get(reverse("volunteers:home")).context["upcoming"]}
+    assert open_one.pk in shown and team_only.pk not in shown and party_only.pk not in shown
+    TeamMember.objects.create(team=team, user=resident, joined_at=now)
+    shown = {a.pk for a in client.get(reverse("volunteers:home")).context["upcoming"]}
+    assert team_only.pk in shown and party_only.pk not in shown
