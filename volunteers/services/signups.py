@@ -33,11 +33,12 @@ def may_sign_up(activity: Activity, user: Any) -> bool:
     or party members whose registration with the community is confirmed."""
     Audience = Activity.Audience
     if activity.audience == Audience.TEAM:
-        if activity.team is not None and activity.team.leader_id == user.pk:
+        team = activity.team
+        if team is None:
+            return False
+        if team.leader_id == user.pk:
             return True
-        return TeamMember.objects.filter(
-            team_id=activity.team_id, user=user, left_at__isnull=True
-        ).exists()
+        return TeamMember.objects.filter(team=team, user=user, left_at__isnull=True).exists()
     if activity.audience == Audience.PARTY:
         return PartyMemberRegistration.objects.filter(
             community_id=activity.community_id,
