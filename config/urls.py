@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/credit/", include("credit.api.urls")),
     path("api/v1/inbox/", include("accounts.api.urls")),
     path("api/v1/grievances/", include("grievances.api.urls")),
+    path("api/v1/volunteers/", include("volunteers.api.urls")),
     path("open311/", include("grievances.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -234,6 +234,13 @@ class PartyMemberRegistration(models.Model):
                 condition=~Q(status="confirmed") | Q(confirmed_by__isnull=False),
                 name="party_registration_confirmed_has_confirmer",
             ),
+            # One registration per member and community waiting or standing; a
+            # declined one may be followed by a new one.
+            models.UniqueConstraint(
+                fields=["user", "community"],
+                condition=Q(status__in=["pending", "confirmed"]),
+                name="party_registration_one_live_per_community",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -49,7 +49,13 @@ def volunteer_community_ids(*, user: Any) -> frozenset[int]:
             )
         )
     serves = Q(leader=user) | Q(members__user=user, members__left_at__isnull=True)
-    ids.update(Team.objects.filter(serves).values_list("community_id", flat=True))
+    # An in-service party member serves where they reported in, not where they live.
+    reported_to = PartyMemberRegistration.objects.filter(
+        user=user, status=PartyMemberRegistration.Status.CONFIRMED
+    ).values_list("community_id", flat=True)
+    ids.update(
+        Team.objects.filter(serves).values_list("community_id", flat=True).union(reported_to)
+    )
     return frozenset(ids)
 
 

@@ -165,4 +165,3 @@ def headcount(*, user: Any, community: Community, now: dt.datetime) -> Headcount
             community=community, status=PartyMemberRegistration.Status.CONFIRMED
         ).count(),
     )
-

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from community.models import Community
@@ -44,22 +44,28 @@ def party_member_register(
         raise ValidationError(
             _("Name, phone, employer and party branch are required."), code="required"
         )
-    with transaction.atomic(durable=True):
-        registration = PartyMemberRegistration(
-            community=community,
-            user=user if user is not None and user.is_authenticated else None,
-            name=name.strip(),
-            phone=phone.strip(),
-            employer=employer.strip(),
-            party_branch=party_branch.strip(),
-            skills=skills,
-            free_hours=free_hours,
-            created_at=now,
-            updated_at=now,
-        )
-        registration._history_user = registration.user  # type: ignore[attr-defined]
-        registration.save()
-        return registration
+    user = user if user is not None and user.is_authenticated else None
+    registration = PartyMemberRegistration(
+        community=community,
+        user=user,
+        name=name.strip(),
+        phone=phone.strip(),
+        employer=employer.strip(),
+        party_branch=party_branch.strip(),
+        skills=skills,
+        free_hours=free_hours,
+        created_at=now,
+        updated_at=now,
+    )
+    registration._history_user = user  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic(durable=True):
+            registration.save()
+    except IntegrityError:  # one live registration per member and community
+        raise ValidationError(
+            _("You have already registered with this community."), code="duplicate"
+        ) from None
+    return registration
 
 
 def _move(

@@ -76,7 +76,10 @@ def test_builds_teams_posts_party_members_and_a_month(demo_world: Any, resident:
     # The resident with a login is on a team and sees activities open for sign-up.
     assert Team.objects.filter(community=home, members__user=resident).exists()
     upcoming = list(upcoming_activities(user=resident, now=LATER))
-    assert len(upcoming) == 2 and all(a.signed_up_count == 0 for a in upcoming)
+    assert len(upcoming) == 1 and all(a.signed_up_count == 0 for a in upcoming)
+    # The next patrol shift is the women's patrol's own: not offered to the resident.
+    patrol = Activity.objects.get(community=home, starts_at__gt=LATER, team__kind="womens_patrol")
+    assert patrol.audience == Activity.Audience.TEAM and patrol not in upcoming
     assert user_confirmed_hours(user=resident) > Decimal(0)
 
     assert ledger_reconciliation(full=True).ok

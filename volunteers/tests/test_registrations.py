@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from community.tests.factories import UserFactory
 from volunteers import services
 from volunteers.models import PartyMemberRegistration, Post
 from volunteers.tests.factories import NOW, PostFactory
@@ -86,3 +87,22 @@ def test_outsider_and_other_communitys_post_are_refused(
         )
     registration.refresh_from_db()
     assert registration.status == Status.PENDING
+
+
+def test_a_member_registers_once_per_community_until_declined(world: Any, staff: Any) -> None:
+    user = UserFactory()
+    fields = {
+        "community": world.home,
+        "name": "党员",
+        "phone": "13900000000",
+        "employer": "区税务局",
+        "party_branch": "第一支部",
+        "user": user,
+        "now": NOW,
+    }
+    first = services.party_member_register(**fields)
+    with pytest.raises(ValidationError) as exc:
+        services.party_member_register(**fields)
+    assert exc.value.code == "duplicate"
+    services.registration_decline(registration=first, actor=staff, now=NOW)
+    assert services.party_member_register(**fields).pk != first.pk

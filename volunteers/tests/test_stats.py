@@ -65,7 +65,7 @@ def test_hours_per_team_month_and_post_in_one_query(
     assert stats.total_hours == Decimal(6) and stats.total_attendances == 3
     assert stats.by_team == [("", Decimal(3), 1), ("巡逻队", Decimal(3), 2)]
     assert stats.by_post == [("", Decimal(3), 1), ("治安巡逻", Decimal(3), 2)]
-    months = dict((m, h) for m, h, _n in stats.by_month)
+    months = {m: h for m, h, _n in stats.by_month}
     assert months[1] == Decimal(3) and months[3] == Decimal(3) and months[2] == Decimal(0)
 
 

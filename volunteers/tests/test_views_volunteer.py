@@ -14,7 +14,7 @@ from django.utils import timezone
 from community.tests.factories import UserFactory
 from volunteers import services
 from volunteers.models import Activity, Attendance, NoShowBlock, SignUp, TeamMember
-from volunteers.tests.factories import ActivityFactory, TeamFactory
+from volunteers.tests.factories import ActivityFactory, PostFactory, TeamFactory
 from volunteers.views.checkin import checkin_path, checkin_token
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +294,30 @@ def test_upcoming_lists_only_activities_the_volunteer_may_join(
     TeamMember.objects.create(team=team, user=resident, joined_at=now)
     shown = {a.pk for a in client.get(reverse("volunteers:home")).context["upcoming"]}
     assert team_only.pk in shown and party_only.pk not in shown
+
+
+def test_a_party_member_from_a_partner_unit_sees_and_joins_the_communitys_activities(
+    client: Any, world: Any, staff: Any
+) -> None:
+    member = UserFactory()  # lives elsewhere: no household, no team
+    now = timezone.now()
+    registration = services.party_member_register(
+        community=world.home,
+        name="党员",
+        phone="13900000000",
+        employer="区税务局",
+        party_branch="第一支部",
+        user=member,
+        now=now,
+    )
+    client.force_login(member)
+    assert client.get(reverse("volunteers:home")).status_code == 404  # not confirmed yet
+    post = PostFactory(community=world.home)
+    services.registration_confirm(
+        registration=registration, post=post, duties="", actor=staff, now=now
+    )
+    activity = _upcoming(world, audience=Activity.Audience.PARTY, post=post)
+    shown = {a.pk for a in client.get(reverse("volunteers:home")).context["upcoming"]}
+    assert activity.pk in shown
+    client.post(reverse("volunteers:signup", args=[activity.pk]))
+    assert SignUp.objects.get(activity=activity, user=member).status == SignUp.Status.SIGNED_UP
