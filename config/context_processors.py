@@ -20,10 +20,13 @@ _STAFF = {"community_admin", "community_staff"}
 def _serves_in_a_team(user: Any) -> bool:
     # Only asked of people with neither a household nor a role (an in-service party
     # member from a partner unit): everybody else's pages keep their query counts.
-    from volunteers.models import Team  # volunteers sits above config's imports
+    from volunteers.models import PartyMemberRegistration, Team  # volunteers sits above
 
     serves = Q(leader=user) | Q(members__user=user, members__left_at__isnull=True)
-    return Team.objects.filter(serves).exists()
+    reported = PartyMemberRegistration.objects.filter(
+        user=user, status=PartyMemberRegistration.Status.CONFIRMED
+    )
+    return Team.objects.filter(serves).exists() or reported.exists()
 
 
 def linli_nav(request: HttpRequest) -> dict[str, Any]:
@@ -58,6 +61,8 @@ def linli_nav(request: HttpRequest) -> dict[str, Any]:
         ]
     if scope.household_ids or office or (not roles and _serves_in_a_team(user)):
         items.append((_("Volunteering"), reverse("volunteers:home")))
+    if office:
+        items.append((_("Volunteering office"), reverse("volunteers:office")))
     if "supermarket_clerk" in roles:
         items.append((_("Pickup desk"), reverse("credit:clerk-desk")))
     if office:
