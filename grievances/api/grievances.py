@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,7 +115,13 @@ class GrievanceListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         community = related(Community, help_text="optional when a place is given")
         category = serializers.PrimaryKeyRelatedField(
-            queryset=Category.objects.select_related("parent")
+            # The parent joined (its policy) and whether it has subcategories in use:
+            # what filing asks of a category, read with it.
+            queryset=Category.objects.select_related("parent").annotate(
+                has_active_children=Exists(
+                    Category.objects.filter(parent=OuterRef("pk"), is_active=True)
+                )
+            )
         )
         title = serializers.CharField(max_length=120)
         description = serializers.CharField(max_length=5000)

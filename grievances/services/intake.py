@@ -287,7 +287,11 @@ def grievance_file(
     source_ref = (source_ref or "").strip()[:64]
     if not category.is_active:
         raise ValidationError(_("This category is no longer in use."), code="category")
-    if category.children.filter(is_active=True).exists():
+    # Read with the category when the caller annotated it (the API does); else asked here.
+    has_children = getattr(category, "has_active_children", None)
+    if has_children is None:
+        has_children = category.children.filter(is_active=True).exists()
+    if has_children:
         raise ValidationError(_("Choose a more specific category."), code="category_parent")
     answers = category_attributes_clean(category, attributes)
     lat = coordinate(latitude, low=-90, high=90, field="latitude")

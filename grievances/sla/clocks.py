@@ -139,6 +139,9 @@ def _specs_starting(category: Category, trigger: str) -> list[SlaClockSpec]:
     specs = SlaClockSpec.objects.filter(start_on=trigger).select_related("policy")
     if category.sla_policy_id:
         specs = specs.filter(policy_id=category.sla_policy_id)
+    elif category.parent_id and Category.parent.is_cached(category):
+        assert category.parent is not None
+        specs = specs.filter(policy_id=category.parent.sla_policy_id)
     elif category.parent_id:
         parent_policy = Category.objects.filter(pk=category.parent_id).values("sla_policy_id")
         specs = specs.filter(policy_id=Subquery(parent_policy))
