@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import grievances as grv
+from bench import volunteers as vol
 from bench.results import failures, format_table, make_row, write_rows
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,6 +155,7 @@ def scenarios(
     resident_id: int,
     credit: CreditSetup | None = None,
     grievances: grv.GrievanceSetup | None = None,
+    volunteers: vol.VolunteerSetup | None = None,
 ) -> list[Scenario]:
     """References first, then the project's endpoints. Later issues append theirs here."""
     plan = [
@@ -166,7 +168,7 @@ def scenarios(
         ),
     ]
     if credit is None:
-        return plan + grievance_scenarios(grievances)
+        return plan + grievance_scenarios(grievances) + volunteer_scenarios(volunteers)
     # As the resident of the account with the most entries, endpoint and reference alike.
     mine = "resident"
     item = json.dumps({"item": credit.item_id})
@@ -198,6 +200,7 @@ def scenarios(
             body=item,
         ),
         *grievance_scenarios(grievances),
+        *volunteer_scenarios(volunteers),
     ]
 
 
@@ -212,6 +215,33 @@ def grievance_scenarios(setup: grv.GrievanceSetup | None) -> list[Scenario]:
         Scenario("grievance_board", "/api/v1/grievances/", reference="R20_grievances", target=0.5),
         Scenario(
             "grievance_file", "/api/v1/grievances/", reference="R_file", target=0.5, body=body
+        ),
+    ]
+
+
+def volunteer_scenarios(setup: vol.VolunteerSetup | None) -> list[Scenario]:
+    """The volunteer's home and "my hours" pages, as the benchmark's volunteer, each next
+    to the R20 reference requested with the same session."""
+    if setup is None:
+        return []
+    r20 = f"/bench/r20/?community={setup.community_id}"
+    mine = "volunteer"
+    return [
+        Scenario("R20_volunteer_home", r20, session=mine),
+        Scenario("R20_volunteer_hours", r20, session=mine),
+        Scenario(
+            "volunteer_home",
+            vol.HOME_PATH,
+            reference="R20_volunteer_home",
+            target=0.5,
+            session=mine,
+        ),
+        Scenario(
+            "volunteer_hours",
+            vol.HOURS_PATH,
+            reference="R20_volunteer_hours",
+            target=0.5,
+            session=mine,
         ),
     ]
 
@@ -493,6 +523,8 @@ def preflight(base: str, scenario: Scenario, cookies: dict[str, str]) -> None:
         raise BenchError(f"{scenario.name} answered {status}, not 201 Created")
     if scenario.name in (
         "R20",
+        "R20_volunteer_home",
+        "R20_volunteer_hours",
         "resident_list",
         "R20_history",
         "credit_history",
@@ -922,11 +954,15 @@ def run(cfg: Config) -> int:
     setup_django(cfg)
     from community.management.commands.seed_scale import BENCH_PASSWORD, BENCH_PHONE
     from credit.management.commands.seed_credit_scale import RESIDENT_PHONE
+    from volunteers.management.commands.seed_volunteer_scale import (
+        BENCH_VOLUNTEER_PHONE as VOLUNTEER_PHONE,
+    )
 
     community_id, resident_id, count = prepare(cfg)
     credit = prepare_credit(cfg, community_id)
     grievances = grv.prepare_grievances(env, cfg.residents, ensure_database)
-    plan = scenarios(community_id, resident_id, credit, grievances)
+    volunteers = vol.prepare_volunteers(community_id)
+    plan = scenarios(community_id, resident_id, credit, grievances, volunteers)
     port = free_port()
     base = f"http://{HOST}:{port}"
     print(
@@ -942,6 +978,7 @@ def run(cfg: Config) -> int:
         sessions = {
             "staff": login(base, BENCH_PHONE, BENCH_PASSWORD),
             "resident": login(base, RESIDENT_PHONE, BENCH_PASSWORD),
+            "volunteer": login(base, VOLUNTEER_PHONE, BENCH_PASSWORD),
         }
         for scenario in plan:
             preflight(base, scenario, sessions[scenario.session])
@@ -961,6 +998,7 @@ def run(cfg: Config) -> int:
                 )
             posts = {s.name: (s.path, s.body) for s in mine if s.body is not None}
             queries.update(count_queries(cookies["sessionid"], paths, posts))
+        volunteer_queries = vol.page_queries(volunteers)
         explain_ms, plan_text = explain_list(BENCH_PHONE)
         (RESULTS_DIR / "explain_resident_list.txt").write_text(plan_text + "\n")
         measured = measure(base, sessions, plan, cfg)
@@ -974,6 +1012,12 @@ def run(cfg: Config) -> int:
         f"-- with no index at all (index scans off)\n{sweep_batch.plan_no_index}\n"
     )
     sweeps = grv.time_sweeps(env, grievances.small_database_url)
+    # ... and the volunteers' hours statistics, by the selector's query and by hand.
+    volunteer_stats = vol.time_statistics(volunteers)
+    (RESULTS_DIR / "explain_volunteer_stats.txt").write_text(
+        f"-- hours_statistics_query\n{volunteer_stats.plan_orm}\n\n"
+        f"-- by hand\n{volunteer_stats.plan_sql}\n"
+    )
     rows, lines = build_rows(
         plan,
         measured,
@@ -994,6 +1038,8 @@ def run(cfg: Config) -> int:
         + " / ".join(str(queries[f"grievance_board_{n}"]) for n in (1, 20, 50))
     )
     print(grv.summary(sweep_batch, sweeps))
+    rows += vol.query_count_rows(volunteer_queries) + vol.timing_rows(volunteer_stats)
+    print(vol.summary(volunteers, volunteer_queries, volunteer_stats))
     reconcile_row = next(r for r in rows if r["name"] == "credit_reconcile.ms")
     full_row = next(r for r in rows if r["name"] == "credit_reconcile_full.ms")
     how = (
@@ -1033,7 +1079,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(Config.from_env())
-    except (BenchError, grv.GrievanceBenchError) as exc:
+    except (BenchError, grv.GrievanceBenchError, vol.VolunteerBenchError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 2
 

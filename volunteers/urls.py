@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from volunteers.views import leader, volunteer
+from volunteers.views import hours, leader, volunteer
 
 app_name = "volunteers"
 
 urlpatterns = [
     path("", volunteer.home, name="home"),
+    path("hours/", hours.my_hours, name="hours"),
     path("activities/<int:pk>/sign-up/", volunteer.signup, name="signup"),
     path("sign-ups/<int:pk>/cancel/", volunteer.cancel, name="cancel"),
     path("activities/<int:pk>/check-in/<str:token>/", volunteer.check_in_page, name="check-in"),
