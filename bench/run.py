@@ -227,22 +227,30 @@ def volunteer_scenarios(setup: vol.VolunteerSetup | None) -> list[Scenario]:
     r20 = f"/bench/r20/?community={setup.community_id}"
     mine = "volunteer"
     return [
+        Scenario("R20_volunteer_upcoming", r20, session=mine),
+        Scenario("R20_volunteer_my_hours", r20, session=mine),
         Scenario("R20_volunteer_home", r20, session=mine),
         Scenario("R20_volunteer_hours", r20, session=mine),
+        # The targets: the two lists as the API serves them (as the other lists are
+        # judged: residents, history, the dispatch board).
         Scenario(
-            "volunteer_home",
-            vol.HOME_PATH,
-            reference="R20_volunteer_home",
+            "volunteer_upcoming_api",
+            vol.UPCOMING_API_PATH,
+            reference="R20_volunteer_upcoming",
             target=0.5,
             session=mine,
         ),
         Scenario(
-            "volunteer_hours",
-            vol.HOURS_PATH,
-            reference="R20_volunteer_hours",
+            "volunteer_hours_api",
+            vol.HOURS_API_PATH + "?limit=20",
+            reference="R20_volunteer_my_hours",
             target=0.5,
             session=mine,
         ),
+        # The phone pages themselves (HTML, the whole layout), next to R20 too:
+        # informative.
+        Scenario("volunteer_home", vol.HOME_PATH, reference="R20_volunteer_home", session=mine),
+        Scenario("volunteer_hours", vol.HOURS_PATH, reference="R20_volunteer_hours", session=mine),
     ]
 
 

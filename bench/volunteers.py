@@ -40,6 +40,11 @@ ATTENDANCES = int(os.environ.get("BENCH_ATTENDANCES", "200000"))
 STATS_REPEATS = max(3, int(os.environ.get("BENCH_STATS_REPEATS", "5")))
 HOME_PATH = "/volunteers/"
 HOURS_PATH = "/volunteers/hours/"
+UPCOMING_API_PATH = "/api/v1/volunteers/activities/"
+HOURS_API_PATH = "/api/v1/volunteers/hours/"
+#: The judged pair of each page (target 0.5 x R20): the API that serves it; the HTML
+#: page itself is measured next to its own R20 as well (informative).
+PAGES = ("volunteer_home", "volunteer_hours", "volunteer_upcoming_api", "volunteer_hours_api")
 #: What a page must show to be the page measured (ids the templates write per row).
 UPCOMING_ROW = re.compile(r'id="activity-\d+"')
 HOURS_ROW = re.compile(r'id="attendance-\d+"')
@@ -138,6 +143,7 @@ def page_queries(setup: VolunteerSetup) -> dict[str, int]:
 
     from accounts.models import User
     from volunteers.selectors.pages import upcoming_activities
+    from volunteers.views.volunteer import HOME_UPCOMING
 
     counts: dict[str, int] = {}
     for who, user_id in (("", setup.user_id), (".one_attendance", setup.few_user_id)):
@@ -146,16 +152,23 @@ def page_queries(setup: VolunteerSetup) -> dict[str, int]:
         # What the pages must show (at scale: 50 upcoming activities, 20 attendances).
         user = User.objects.get(pk=user_id)
         open_to_me = len(upcoming_activities(user=user, now=timezone.now()))
+        hours_rows = min(20, setup.volunteer_attendances)
         for name, path, row, rows in (
-            ("volunteer_home", HOME_PATH, UPCOMING_ROW, open_to_me),
-            ("volunteer_hours", HOURS_PATH, HOURS_ROW, min(20, setup.volunteer_attendances)),
+            ("volunteer_home", HOME_PATH, UPCOMING_ROW, min(open_to_me, HOME_UPCOMING)),
+            ("volunteer_hours", HOURS_PATH, HOURS_ROW, hours_rows),
+            ("volunteer_upcoming_api", UPCOMING_API_PATH, None, open_to_me),
+            ("volunteer_hours_api", HOURS_API_PATH + "?limit=20", None, hours_rows),
         ):
             client.get(path)  # warm
             with CaptureQueriesContext(connection) as ctx:
                 response = client.get(path)
             if response.status_code != 200:
                 raise VolunteerBenchError(f"{path} answered {response.status_code} in-process")
-            shown = len(row.findall(response.content.decode()))
+            if row is None:
+                body = response.json()
+                shown = len(body["results"] if isinstance(body, dict) else body)
+            else:
+                shown = len(row.findall(response.content.decode()))
             if not who and shown < rows:
                 raise VolunteerBenchError(f"{path} shows {shown} rows, not {rows}")
             counts[f"{name}{who}"] = len(ctx.captured_queries)
@@ -266,7 +279,7 @@ def query_count_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
     from bench.results import make_row
 
     rows = []
-    for page in ("volunteer_home", "volunteer_hours"):
+    for page in PAGES:
         few = counts[f"{page}.one_attendance"]
         rows.append(make_row(f"{page}.queries.one_attendance", few, "queries/request"))
         rows.append(
@@ -310,7 +323,10 @@ def summary(setup: VolunteerSetup, counts: dict[str, int], stats: StatsTiming) -
             "scale community",
             "queries/request, one attendance / the bench volunteer: home "
             f"{counts['volunteer_home.one_attendance']} / {counts['volunteer_home']}, my hours "
-            f"{counts['volunteer_hours.one_attendance']} / {counts['volunteer_hours']}",
+            f"{counts['volunteer_hours.one_attendance']} / {counts['volunteer_hours']}; the "
+            f"APIs: upcoming {counts['volunteer_upcoming_api.one_attendance']} / "
+            f"{counts['volunteer_upcoming_api']}, my hours "
+            f"{counts['volunteer_hours_api.one_attendance']} / {counts['volunteer_hours_api']}",
             f"hours statistics {setup.year} ({stats.rows} rows over {stats.attendances:,} "
             f"confirmed attendances): {stats.orm:.1f} ms by hours_statistics_query vs "
             f"{stats.sql:.1f} ms by hand, ratio {stats.ratio:.2f} (target <= 2): "

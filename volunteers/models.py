@@ -328,7 +328,11 @@ class Activity(models.Model):
                 name="activity_audience_known",
             ),
         ]
-        indexes = [models.Index(fields=["community", "starts_at"], name="activity_community_start")]
+        indexes = [
+            models.Index(fields=["community", "starts_at"], name="activity_community_start"),
+            # Shifts not over yet (a volunteer's shifts, a leader's activities).
+            models.Index(fields=["ends_at"], name="activity_ends"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -39,20 +39,23 @@ def _stats(orm: float, sql: float) -> vol.StatsTiming:
 def test_each_page_is_measured_next_to_its_own_r20() -> None:
     plan = volunteer_scenarios(SETUP)
     pairs = [[s.name for s in block] for block in blocks(plan)]
-    assert ["R20_volunteer_home", "volunteer_home"] in pairs
-    assert ["R20_volunteer_hours", "volunteer_hours"] in pairs
+    assert ["R20_volunteer_upcoming", "volunteer_upcoming_api"] in pairs
+    assert ["R20_volunteer_my_hours", "volunteer_hours_api"] in pairs
+    judged = {s.name: s.target for s in plan if s.target is not None}
+    assert judged == {"volunteer_upcoming_api": 0.5, "volunteer_hours_api": 0.5}
+    pages = {s.name: s.reference for s in plan if s.name in ("volunteer_home", "volunteer_hours")}
+    assert pages == {
+        "volunteer_home": "R20_volunteer_home",
+        "volunteer_hours": "R20_volunteer_hours",
+    }
     assert {s.session for s in plan} == {"volunteer"}
     references = [s for s in plan if s.name.startswith("R20_")]
     assert {s.path for s in references} == {"/bench/r20/?community=1"}
 
 
 def test_rows_are_judged_as_the_issue_says() -> None:
-    counts = {
-        "volunteer_home": 12,
-        "volunteer_home.one_attendance": 12,
-        "volunteer_hours": 11,
-        "volunteer_hours.one_attendance": 11,
-    }
+    counts = {page: 11 for page in vol.PAGES}
+    counts.update({f"{page}.one_attendance": 11 for page in vol.PAGES})
     assert all(r["pass"] for r in vol.query_count_rows(counts))
     counts["volunteer_hours"] = 12
     failed = [r["name"] for r in vol.query_count_rows(counts) if not r["pass"]]
@@ -146,6 +149,8 @@ def test_pages_count_the_same_queries_for_one_or_many_attendances(seeded: Commun
     counts = vol.page_queries(vol.volunteer_setup(seeded.pk))
     assert counts["volunteer_home"] == counts["volunteer_home.one_attendance"]
     assert counts["volunteer_hours"] == counts["volunteer_hours.one_attendance"]
+    assert counts["volunteer_upcoming_api"] == counts["volunteer_upcoming_api.one_attendance"]
+    assert counts["volunteer_hours_api"] == counts["volunteer_hours_api.one_attendance"]
 
 
 def test_statistics_by_hand_give_the_selectors_rows(

@@ -305,12 +305,12 @@ class MyHoursApi(APIView):
                 "results": MyAttendanceOutput(many=True),
             },
         ),
-        description="My confirmed hours in total, my points, and my latest attendances "
+        description="My confirmed hours in total, my points, and all my attendances "
         "(newest activity first), paged with `limit` and `offset`.",
     )
     def get(self, request: Request) -> Response:
         paginator = MyHoursPagination()
-        rows = selectors.user_attendances(user=request.user)
+        rows = selectors.own_attendances(user=request.user).prefetch_related("activity")
         page: list[Any] = paginator.paginate_queryset(rows, request, view=self) or []
         balance = my_balance(user=request.user)
         return Response(

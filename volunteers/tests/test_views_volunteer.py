@@ -265,7 +265,7 @@ def test_home_query_count_does_not_grow_with_the_activities(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(HOME)
     assert len(response.context["upcoming"]) == 11
-    assert len(response.context["attendances"]) == 11
+    assert len(response.context["attendances"]) == 5  # the latest; the hours page has all
 
 
 def test_upcoming_lists_only_activities_the_volunteer_may_join(
@@ -321,3 +321,17 @@ def test_a_party_member_from_a_partner_unit_sees_and_joins_the_communitys_activi
     assert activity.pk in shown
     client.post(reverse("volunteers:signup", args=[activity.pk]))
     assert SignUp.objects.get(activity=activity, user=member).status == SignUp.Status.SIGNED_UP
+
+
+def test_home_shows_the_next_fifteen_and_the_rest_on_request(
+    client: Any, world: Any, resident: Any
+) -> None:
+    for _i in range(17):
+        _upcoming(world)
+    client.force_login(resident)
+    response = client.get(HOME)
+    assert len(response.context["upcoming"]) == 15
+    assert b'data-testid="more-upcoming"' in response.content
+    response = client.get(HOME + "?all=1")
+    assert len(response.context["upcoming"]) == 17
+    assert b'data-testid="more-upcoming"' not in response.content

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 
 from credit.models import PointsEntry
 from credit.selectors.history import my_history_or_none
-from volunteers.models import Activity, Attendance
+from volunteers.models import Attendance
 from volunteers.selectors import pages as selectors
 from volunteers.selectors.stats import year_bounds
 
@@ -44,26 +44,6 @@ class VolunteerPoints:
     total: int
     #: attendance id -> points its award left in the account (0 once reversed)
     by_attendance: dict[int, int]
-
-
-def _of_activity(field: str) -> Subquery:
-    # A column of the attendance's activity, read by primary key. A join says the same,
-    # but PostgreSQL then hashes every activity (14,000 at bench scale) for a volunteer's
-    # few hundred attendances: 10 ms for the page against 3.5 ms this way (make bench).
-    # Columns outside the sort key are read for the page's rows only (after the LIMIT).
-    return Subquery(Activity.objects.filter(pk=OuterRef("activity_id")).values(field)[:1])
-
-
-def own_attendances(*, user: Any) -> QuerySet[Attendance]:
-    """Every attendance of the user, latest activity first, with the activity's start and
-    title (`activity_start`, `activity_title`)."""
-    if user is None or not user.is_authenticated:
-        return Attendance.objects.none()
-    return (
-        Attendance.objects.filter(user=user)
-        .annotate(activity_start=_of_activity("starts_at"), activity_title=_of_activity("title"))
-        .order_by("-activity_start", "-pk")
-    )
 
 
 @dataclass(frozen=True)
@@ -90,7 +70,7 @@ def hours_page(*, user: Any, year: int, number: int, size: int = PAGE_SIZE) -> H
     hours = Coalesce("corrected_hours", "hours")
     confirmed = Q(confirmed_at__isnull=False)
     this_year = confirmed & Q(activity_start__gte=start, activity_start__lt=end)
-    rows_with_totals = own_attendances(user=user).annotate(
+    rows_with_totals = selectors.own_attendances(user=user).annotate(
         all_count=Window(Count("pk")),
         all_hours=Window(Sum(hours, filter=confirmed)),
         year_total=Window(Sum(hours, filter=this_year)),

@@ -24,6 +24,9 @@ from volunteers.services import (
 from volunteers.views.checkin import checkin_token_valid
 from volunteers.views.common import refusal
 
+HOME_UPCOMING = 15  # activities open for sign-up on the phone page
+HOME_HOURS = 5  # latest attendances; the hours page has them all
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -32,13 +35,18 @@ def home(request: HttpRequest) -> HttpResponse:
     managed = list(selectors.managed_activities(user=user, now=now))
     if not selectors.volunteer_community_ids(user=user) and not managed:
         raise Http404
+    # The next few on a phone, all of them (as many as the list holds) on request; one
+    # more than shown tells whether there are more.
+    shown = selectors.UPCOMING_LIMIT if request.GET.get("all") else HOME_UPCOMING
+    upcoming = list(selectors.upcoming_activities(user=user, now=now, limit=shown + 1))
     return render(
         request,
         "volunteers/home.html",
         {
-            "upcoming": list(selectors.upcoming_activities(user=user, now=now)),
+            "upcoming": upcoming[:shown],
+            "more_upcoming": len(upcoming) > shown,
             "shifts": list(user_signups(user=user).filter(activity__ends_at__gte=now)),
-            "attendances": list(selectors.user_attendances(user=user)),
+            "attendances": list(selectors.user_attendances(user=user, limit=HOME_HOURS)),
             "confirmed_hours": selectors.user_confirmed_hours(user=user),
             "managed": managed,
             "now": now,
