@@ -54,7 +54,7 @@ def test_each_page_is_measured_next_to_its_own_r20() -> None:
 
 
 def test_rows_are_judged_as_the_issue_says() -> None:
-    counts = {page: 11 for page in vol.PAGES}
+    counts = dict.fromkeys(vol.PAGES, 11)
     counts.update({f"{page}.one_attendance": 11 for page in vol.PAGES})
     assert all(r["pass"] for r in vol.query_count_rows(counts))
     counts["volunteer_hours"] = 12
