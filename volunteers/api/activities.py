@@ -91,14 +91,25 @@ class ActivityListCreateApi(APIView):
 
     @extend_schema(
         operation_id="volunteers_activities_list",
-        responses=UpcomingActivityOutput(many=True),
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+        responses=inline_serializer(
+            name="UpcomingActivities",
+            fields={
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": UpcomingActivityOutput(many=True),
+            },
+        ),
         description="Activities of my communities not started yet and open for sign-up, "
-        "soonest first (at most 50), with places left, the waiting list's length and my "
-        "own sign-up.",
+        "soonest first, with places left, the waiting list's length and my own sign-up; "
+        "paged with `limit` (20 unless asked, at most 50) and `offset`.",
     )
     def get(self, request: Request) -> Response:
-        rows = selectors.upcoming_activities(user=request.user, now=timezone.now())
-        return Response(UpcomingActivityOutput(rows.select_related(*ROW_RELATED), many=True).data)
+        paginator = UpcomingPagination()
+        rows = selectors.upcoming_activities(user=request.user, now=timezone.now(), limit=None)
+        page = paginator.paginate_queryset(rows.select_related(*ROW_RELATED), request, self)
+        return paginator.get_paginated_response(UpcomingActivityOutput(page or [], many=True).data)
 
     @extend_schema(
         operation_id="volunteers_activities_create",
@@ -279,6 +290,11 @@ class CheckOutApi(SelfCheckApi):
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
+
+
+class UpcomingPagination(LimitOffsetPagination):
+    default_limit = 20
+    max_limit = selectors.UPCOMING_LIMIT
 
 
 class MyHoursPagination(LimitOffsetPagination):

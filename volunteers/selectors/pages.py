@@ -99,10 +99,11 @@ def _may_join(user: Any) -> Q:
 
 
 def upcoming_activities(
-    *, user: Any, now: dt.datetime, limit: int = UPCOMING_LIMIT
+    *, user: Any, now: dt.datetime, limit: int | None = UPCOMING_LIMIT
 ) -> QuerySet[Activity]:
     """Activities of the user's communities not started yet and open for sign-up, soonest
-    first, with the waiting-list length and the user's own sign-up on each row."""
+    first, with the waiting-list length and the user's own sign-up on each row; the first
+    `limit` of them, or all (for a paginator to slice) when `limit` is None."""
     communities = volunteer_community_ids(user=user)
     if not communities:
         return Activity.objects.none()
@@ -113,7 +114,7 @@ def upcoming_activities(
         .values("activity")
         .annotate(n=Count("pk"))
     )
-    return (
+    rows = (
         Activity.objects.filter(community_id__in=communities, starts_at__gt=now, signup_open=True)
         .filter(_may_join(user))
         .annotate(
@@ -126,8 +127,9 @@ def upcoming_activities(
             my_signup_id=Subquery(mine.values("pk")[:1]),
             my_status=Subquery(mine.values("status")[:1]),
         )
-        .order_by("starts_at", "pk")[:limit]
+        .order_by("starts_at", "pk")
     )
+    return rows if limit is None else rows[:limit]
 
 
 def volunteer_activity(*, user: Any, pk: int) -> Activity | None:

@@ -90,7 +90,7 @@ def test_the_outsider_sees_nothing_and_is_denied_everything(
     activity = _upcoming(world)
     theirs = services.activity_signup(activity=activity, user=resident, now=timezone.now())
     client = api(outsider)
-    assert client.get(ACTIVITIES).json() == []
+    assert client.get(ACTIVITIES).json()["results"] == []
     assert client.get(activity_url(activity.pk)).status_code == 404
     assert client.post(activity_url(activity.pk, "sign-up")).status_code == 404
     token = {"token": checkin_token(activity.pk)}
@@ -111,7 +111,7 @@ def test_a_resident_of_another_community_gets_404(world: Any, resident: Any) -> 
     elsewhere = _upcoming(world, community=world.other)
     here = _upcoming(world)
     client = api(resident)
-    assert [row["id"] for row in client.get(ACTIVITIES).json()] == [here.pk]
+    assert [row["id"] for row in client.get(ACTIVITIES).json()["results"]] == [here.pk]
     assert client.get(activity_url(elsewhere.pk)).status_code == 404
     assert client.post(activity_url(elsewhere.pk, "sign-up")).status_code == 404
     assert not SignUp.objects.exists()
@@ -139,7 +139,7 @@ def test_the_list_shows_places_left_the_waiting_list_and_my_signup(
         ends_at=timezone.now() + HOUR,
     )
     mine = services.activity_signup(activity=roomy, user=resident, now=timezone.now())
-    rows = {row["id"]: row for row in api(resident).get(ACTIVITIES).json()}
+    rows = {row["id"]: row for row in api(resident).get(ACTIVITIES).json()["results"]}
     assert set(rows) == {roomy.pk, full.pk}
     assert closed.pk not in rows and started.pk not in rows
     assert rows[roomy.pk]["places_left"] == 4
@@ -160,16 +160,34 @@ def test_the_list_costs_the_same_queries_for_one_or_ten_activities(
     _upcoming(world, team=team)
     client.get(ACTIVITIES)  # the caller's scope is cached after the first request
     with CaptureQueriesContext(connection) as one:
-        assert len(client.get(ACTIVITIES).json()) == 1
+        assert len(client.get(ACTIVITIES).json()["results"]) == 1
     for _n in range(9):
         activity = _upcoming(world, team=TeamFactory(community=world.home), capacity=1)
         services.activity_signup(activity=activity, user=UserFactory(), now=timezone.now())
         services.activity_signup(activity=activity, user=resident, now=timezone.now())
     with CaptureQueriesContext(connection) as ten:
-        assert len(client.get(ACTIVITIES).json()) == 10
+        assert len(client.get(ACTIVITIES).json()["results"]) == 10
     assert len(ten.captured_queries) == len(one.captured_queries)
-    with django_assert_max_num_queries(3):  # home's community, teams served in, the list
+    with django_assert_max_num_queries(4):  # home's community, teams served in, count, page
         client.get(ACTIVITIES)
+
+
+def test_the_list_comes_in_pages_of_twenty_soonest_first(world: Any, resident: Any) -> None:
+    soon = timezone.now() + HOUR
+    planned = [
+        ActivityFactory(
+            community=world.home, starts_at=soon + n * HOUR, ends_at=soon + (n + 1) * HOUR
+        ).pk
+        for n in range(25)
+    ]
+    client = api(resident)
+    first = client.get(ACTIVITIES).json()
+    assert first["count"] == 25
+    assert [row["id"] for row in first["results"]] == planned[:20]
+    rest = client.get(first["next"]).json()
+    assert [row["id"] for row in rest["results"]] == planned[20:]
+    assert rest["next"] is None
+    assert len(client.get(ACTIVITIES, {"limit": 500}).json()["results"]) == 25
 
 
 def test_detail_shows_my_place_on_the_waiting_list_and_the_check_in_window(
@@ -376,7 +394,7 @@ def test_staff_plan_an_activity_residents_see_and_sign_up_for(
     assert body["checkin_token"] == checkin_token(body["id"])
     activity = Activity.objects.get(pk=body["id"])
     assert activity.community == world.home
-    assert [row["id"] for row in api(resident).get(ACTIVITIES).json()] == [activity.pk]
+    assert [row["id"] for row in api(resident).get(ACTIVITIES).json()["results"]] == [activity.pk]
 
 
 def test_a_leader_plans_for_their_own_team_only(world: Any) -> None:
