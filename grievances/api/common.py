@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.phone import mask_phone
+from config.api_fields import ChoiceLabelField
 from credit.selectors.boards import display_surname
 from grievances.models import Attachment, Dispatch, Grievance, SlaClock, TimelineEvent
 from grievances.selectors import (
@@ -123,7 +124,7 @@ class GrievanceRowOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=Grievance.Status.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField(Grievance.Status, source="status")
     tier = serializers.ChoiceField(choices=Grievance._meta.get_field("tier").choices)  # type: ignore[arg-type]
     channel = serializers.ChoiceField(choices=Grievance.Channel.choices)
     category = serializers.IntegerField(source="category_id")
@@ -165,7 +166,7 @@ class GrievanceRowOutput(serializers.Serializer):
 
 class GrievanceClockOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SlaClock._meta.get_field("kind").choices)  # type: ignore[arg-type]
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = ChoiceLabelField(SlaClock._meta.get_field("kind").choices, source="kind")  # type: ignore[arg-type]
     state = serializers.ChoiceField(choices=SlaClock.State.choices)
     started_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
@@ -199,7 +200,7 @@ class GrievancePhotoOutput(serializers.Serializer):
 class GrievanceTimelineOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=TimelineEvent.Kind.choices)
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = ChoiceLabelField(TimelineEvent.Kind, source="kind")
     at = serializers.DateTimeField()
     actor = serializers.SerializerMethodField(help_text="surname only to residents")
     old_value = serializers.CharField()

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Building, Community, Estate, Household, Resident, Unit
+from config.api_fields import ChoiceLabelField
 from grievances.api.common import (
     GrievanceDetailOutput,
     GrievanceRefusalSerializer,
@@ -321,7 +322,7 @@ class DuplicatesApi(APIView):
         id = serializers.IntegerField()
         title = serializers.CharField()
         status = serializers.ChoiceField(choices=Grievance.Status.choices)
-        status_label = serializers.CharField(source="get_status_display")
+        status_label = ChoiceLabelField(Grievance.Status, source="status")
         category_name = serializers.CharField(source="category.name")
         submitted_at = serializers.DateTimeField()
 

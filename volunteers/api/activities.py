@@ -23,7 +23,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -91,11 +91,10 @@ class ActivityListCreateApi(APIView):
 
     @extend_schema(
         operation_id="volunteers_activities_list",
-        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
         responses=inline_serializer(
             name="UpcomingActivities",
             fields={
-                "count": serializers.IntegerField(),
                 "next": serializers.URLField(allow_null=True),
                 "previous": serializers.URLField(allow_null=True),
                 "results": UpcomingActivityOutput(many=True),
@@ -103,7 +102,7 @@ class ActivityListCreateApi(APIView):
         ),
         description="Activities of my communities not started yet and open for sign-up, "
         "soonest first, with places left, the waiting list's length and my own sign-up; "
-        "paged with `limit` (20 unless asked, at most 50) and `offset`.",
+        "in pages of 20 (`page_size` up to 50), `next` and `previous` links with a cursor.",
     )
     def get(self, request: Request) -> Response:
         paginator = UpcomingPagination()
@@ -292,9 +291,13 @@ class CheckOutApi(SelfCheckApi):
         return super().post(request, pk)
 
 
-class UpcomingPagination(LimitOffsetPagination):
-    default_limit = 20
-    max_limit = selectors.UPCOMING_LIMIT
+class UpcomingPagination(CursorPagination):
+    """Cursor pages, soonest first: no COUNT(*), stable while activities are planned."""
+
+    ordering = ("starts_at", "id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = selectors.UPCOMING_LIMIT
 
 
 class MyHoursPagination(LimitOffsetPagination):
@@ -326,7 +329,7 @@ class MyHoursApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = MyHoursPagination()
-        rows = selectors.own_attendances(user=request.user).prefetch_related("activity")
+        rows = selectors.own_attendances(user=request.user)
         page: list[Any] = paginator.paginate_queryset(rows, request, view=self) or []
         balance = my_balance(user=request.user)
         return Response(

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.phone import mask_phone
+from config.api_fields import ChoiceLabelField
 from volunteers.models import Activity, Attendance, SignUp
 from volunteers.views.checkin import checkin_path, checkin_token
 
@@ -125,7 +126,7 @@ class ActivityOutput(serializers.Serializer):
     community = serializers.IntegerField(source="community_id")
     title = serializers.CharField()
     kind = ActivityKindField()
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = ChoiceLabelField(Activity.Kind, source="kind")
     place = serializers.CharField()
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
@@ -134,7 +135,7 @@ class ActivityOutput(serializers.Serializer):
     post = serializers.IntegerField(source="post_id", allow_null=True)
     post_name = serializers.CharField(source="post.name", default=None, allow_null=True)
     audience = serializers.ChoiceField(choices=Activity.Audience.choices)
-    audience_label = serializers.CharField(source="get_audience_display")
+    audience_label = ChoiceLabelField(Activity.Audience, source="audience")
     capacity = serializers.IntegerField()
     signed_up_count = serializers.IntegerField()
     places_left = serializers.SerializerMethodField()
@@ -216,7 +217,7 @@ class SignUpOutput(serializers.Serializer):
     ends_at = serializers.DateTimeField(source="activity.ends_at")
     place = serializers.CharField(source="activity.place")
     status = SignUpStatusField()
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField(SignUp.Status, source="status")
     position = serializers.IntegerField(
         allow_null=True, help_text="place on the waiting list, 1 first"
     )
@@ -270,11 +271,11 @@ class AttendanceOutput(serializers.Serializer):
 
 
 class MyAttendanceOutput(AttendanceOutput):
-    """One of my attendances, with the activity it was for."""
+    """One of my attendances, with the activity it was for (`own_attendances`' columns)."""
 
-    activity_title = serializers.CharField(source="activity.title")
-    starts_at = serializers.DateTimeField(source="activity.starts_at")
-    ends_at = serializers.DateTimeField(source="activity.ends_at")
+    activity_title = serializers.CharField()
+    starts_at = serializers.DateTimeField(source="activity_start")
+    ends_at = serializers.DateTimeField(source="activity_end")
 
 
 class RosterRowOutput(serializers.Serializer):
