@@ -151,7 +151,7 @@ def page_queries(setup: VolunteerSetup) -> dict[str, int]:
     from volunteers.selectors.pages import upcoming_activities
     from volunteers.views.volunteer import HOME_UPCOMING
 
-    api_page = UpcomingPagination.default_limit
+    api_page = UpcomingPagination.page_size
 
     counts: dict[str, int] = {}
     for who, user_id in (("", setup.user_id), (".one_attendance", setup.few_user_id)):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "credit",
     "grievances",
     "volunteers",
+    "property_mgmt",
 ]
 
 MIDDLEWARE = [
