@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +45,7 @@ from grievances.selectors import (
     grievance_may_see,
     grievance_possible_duplicates,
 )
-from grievances.selectors.f1_intake import intake_roles
+from grievances.selectors.f1_intake import filing_categories, intake_roles
 from grievances.services import grievance_file
 
 MAX_PK = 2**63 - 1
@@ -115,15 +114,7 @@ class GrievanceListCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         community = related(Community, help_text="optional when a place is given")
-        category = serializers.PrimaryKeyRelatedField(
-            # The parent joined (its policy) and whether it has subcategories in use:
-            # what filing asks of a category, read with it.
-            queryset=Category.objects.select_related("parent").annotate(
-                has_active_children=Exists(
-                    Category.objects.filter(parent=OuterRef("pk"), is_active=True)
-                )
-            )
-        )
+        category = serializers.PrimaryKeyRelatedField(queryset=filing_categories())
         title = serializers.CharField(max_length=120)
         description = serializers.CharField(max_length=5000)
         channel = serializers.ChoiceField(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from community.models import Building, Community, Resident, Unit
 from community.selectors import resident_list
-from grievances.models import Category, Grievance
+from grievances.models import Category, Grievance, SlaClockSpec, Trigger
 from grievances.selectors.access import grievance_scope
 
 #: The top-level category of the suggestion box (意见箱); its subcategories too.
@@ -96,6 +97,19 @@ def intake_categories(*, suggestion: bool = False) -> list[tuple[Category, list[
         for top in rows
         if top.parent_id is None and _is_suggestion(top) == suggestion
     ]
+
+
+def filing_categories() -> QuerySet[Category]:
+    """Categories as filing reads them: the parent joined (its policy), whether it has
+    subcategories in use and whether its policy starts a clock on submission, so that
+    filing asks nothing more of the category."""
+    policy = Coalesce(OuterRef("sla_policy_id"), OuterRef("parent__sla_policy_id"))
+    return Category.objects.select_related("parent").annotate(
+        has_active_children=Exists(Category.objects.filter(parent=OuterRef("pk"), is_active=True)),
+        clocks_start_on_submitted=Exists(
+            SlaClockSpec.objects.filter(policy_id=policy, start_on=Trigger.SUBMITTED)
+        ),
+    )
 
 
 def intake_category_get(*, pk: Any, suggestion: bool = False) -> Category:

@@ -135,7 +135,13 @@ def clock_is_overdue(clock: SlaClock, now: dt.datetime) -> bool:
 
 def _specs_starting(category: Category, trigger: str) -> list[SlaClockSpec]:
     """The specs of the category's policy (or its parent's) that start on `trigger`, with
-    their policy, in one query."""
+    their policy, in one query (none when the category was read knowing that its policy
+    starts nothing on submission: `filing_categories`)."""
+    if (
+        trigger == Trigger.SUBMITTED
+        and getattr(category, "clocks_start_on_submitted", True) is False
+    ):
+        return []
     specs = SlaClockSpec.objects.filter(start_on=trigger).select_related("policy")
     if category.sla_policy_id:
         specs = specs.filter(policy_id=category.sla_policy_id)

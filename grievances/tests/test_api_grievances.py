@@ -455,3 +455,44 @@ def test_the_schema_documents_every_endpoint(staff: Any) -> None:
     ):
         assert f'"{path}"' in text, path
     assert "time_left_seconds" in text
+
+
+@pytest.mark.parametrize("inherited", [False, True], ids=["own policy", "parent's policy"])
+def test_filing_starts_the_clocks_a_policy_starts_on_submission(
+    world: Any, staff: Any, inherited: bool
+) -> None:
+    from grievances.models import Trigger
+    from grievances.tests.factories_sla import (
+        SlaCategoryFactory,
+        SlaClockSpecFactory,
+        SlaPolicyFactory,
+    )
+
+    on_submission = SlaPolicyFactory()
+    SlaClockSpecFactory(policy=on_submission, start_on=Trigger.SUBMITTED)
+    quiet = SlaPolicyFactory()
+    SlaClockSpecFactory(policy=quiet, start_on=Trigger.DISPATCH_ACCEPTED)
+
+    def leaf(policy: Any) -> Any:
+        if not inherited:
+            return SlaCategoryFactory(sla_policy=policy)
+        return SlaCategoryFactory(sla_policy=None, parent=SlaCategoryFactory(sla_policy=policy))
+
+    def file(category: Any) -> list[str]:
+        response = api(staff).post(
+            LIST,
+            {
+                "category": category.pk,
+                "channel": "hotline",
+                "caller_phone": "13812345678",
+                "title": "楼道灯不亮",
+                "description": "三楼楼道灯坏了",
+                "building": world.building_a.pk,
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        return [clock["kind"] for clock in response.json()["clocks"]]
+
+    assert file(leaf(on_submission)) == ["resolve"]
+    assert file(leaf(quiet)) == []
