@@ -57,6 +57,22 @@ from volunteers.views.checkin import checkin_token_valid
 
 #: The team and post names every activity row shows, joined into the selector's query.
 ROW_RELATED = ("team", "post")
+#: The columns a row of the upcoming list shows (UpcomingActivityOutput): not the post's
+#: duties or the activity's notes, long texts a phone list never shows.
+UPCOMING_COLUMNS = (
+    "community_id",
+    "title",
+    "kind",
+    "place",
+    "starts_at",
+    "ends_at",
+    "audience",
+    "capacity",
+    "signed_up_count",
+    "signup_open",
+    "team__name",
+    "post__name",
+)
 
 
 def visible_activity(request: Request, pk: int) -> Activity:
@@ -107,7 +123,8 @@ class ActivityListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = UpcomingPagination()
         rows = selectors.upcoming_activities(user=request.user, now=timezone.now(), limit=None)
-        page = paginator.paginate_queryset(rows.select_related(*ROW_RELATED), request, self)
+        rows = rows.select_related(*ROW_RELATED).only(*UPCOMING_COLUMNS)
+        page = paginator.paginate_queryset(rows, request, self)
         return paginator.get_paginated_response(UpcomingActivityOutput(page or [], many=True).data)
 
     @extend_schema(
