@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -25,11 +24,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from accounts.phone import mask_phone
-from community.models import Community
 from volunteers.models import Attendance, TeamMember
 from volunteers.selectors.party import MemberRow
-from volunteers.selectors.stats import HoursStatistics, year_bounds
-from volunteers.services.common import is_community_staff
+from volunteers.selectors.stats import HoursStatistics
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What spreadsheet programs read as the start of a formula (OWASP "CSV injection"): a
@@ -40,39 +37,6 @@ _UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\s]+')
 HOURS = "0.00"
 
 Column = tuple[str, int, Callable[[Any], Any], str]
-
-
-# --- reads ----------------------------------------------------------------------------------
-
-
-def roster_export_list(*, user: Any, community: Community) -> QuerySet[TeamMember]:
-    """Staff: every team's current members, by team, leaders first, then by joining."""
-    if not is_community_staff(user, community.pk):
-        return TeamMember.objects.none()
-    return (
-        TeamMember.objects.filter(team__community=community, left_at__isnull=True)
-        .select_related("team", "user", "resident")
-        .defer("resident__id_number_ciphertext")
-        .order_by("team__name", "team_id", "role", "joined_at", "pk")  # "leader" < "member"
-    )
-
-
-def hours_ledger(*, user: Any, community: Community, year: int) -> QuerySet[Attendance]:
-    """Staff: the year's confirmed attendances of the community's activities (local
-    calendar year, by the activity's start), in the order they happened."""
-    if not is_community_staff(user, community.pk):
-        return Attendance.objects.none()
-    start, end = year_bounds(year)
-    return (
-        Attendance.objects.filter(
-            activity__community=community,
-            activity__starts_at__gte=start,
-            activity__starts_at__lt=end,
-            confirmed_at__isnull=False,
-        )
-        .select_related("activity__team", "activity__post", "user", "confirmed_by")
-        .order_by("activity__starts_at", "activity_id", "pk")
-    )
 
 
 # --- cells and sheets -----------------------------------------------------------------------

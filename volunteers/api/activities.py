@@ -43,7 +43,7 @@ from volunteers.api.common import (
     VolunteerRefusalSerializer,
     refusal,
 )
-from volunteers.models import Activity, Post, SignUp, Team
+from volunteers.models import Activity, Post, Team
 from volunteers.selectors import pages as selectors
 from volunteers.selectors import user_signups
 from volunteers.services import (
@@ -167,7 +167,7 @@ class ActivityDetailApi(APIView):
         activity = visible_activity(request, pk)
         context = {
             "my_signup": user_signups(user=request.user).filter(activity=activity).first(),
-            "waiting_count": activity.signups.filter(status=SignUp.Status.WAITING).count(),
+            "waiting_count": selectors.waiting_count(activity=activity),
         }
         return Response(ActivityDetailOutput(activity, context=context).data)
 

@@ -26,6 +26,7 @@ from volunteers.models import (
     Team,
     TeamMember,
 )
+from volunteers.selectors.stats import year_bounds
 from volunteers.services.common import STAFF_ROLES, is_community_staff
 
 
@@ -197,3 +198,36 @@ def open_blocks(*, user: Any, community: Community) -> QuerySet[NoShowBlock]:
 def open_block(*, user: Any, community: Community, pk: int) -> NoShowBlock | None:
     """One of the community's open blocks, else None."""
     return open_blocks(user=user, community=community).filter(pk=pk).first()
+
+
+# --- the ledgers (台账) the office exports ---------------------------------------------------
+
+
+def roster_export_list(*, user: Any, community: Community) -> QuerySet[TeamMember]:
+    """Staff: every team's current members, by team, leaders first, then by joining."""
+    if not is_community_staff(user, community.pk):
+        return TeamMember.objects.none()
+    return (
+        TeamMember.objects.filter(team__community=community, left_at__isnull=True)
+        .select_related("team", "user", "resident")
+        .defer("resident__id_number_ciphertext")
+        .order_by("team__name", "team_id", "role", "joined_at", "pk")  # "leader" < "member"
+    )
+
+
+def hours_ledger(*, user: Any, community: Community, year: int) -> QuerySet[Attendance]:
+    """Staff: the year's confirmed attendances of the community's activities (local
+    calendar year, by the activity's start), in the order they happened."""
+    if not is_community_staff(user, community.pk):
+        return Attendance.objects.none()
+    start, end = year_bounds(year)
+    return (
+        Attendance.objects.filter(
+            activity__community=community,
+            activity__starts_at__gte=start,
+            activity__starts_at__lt=end,
+            confirmed_at__isnull=False,
+        )
+        .select_related("activity__team", "activity__post", "user", "confirmed_by")
+        .order_by("activity__starts_at", "activity_id", "pk")
+    )

@@ -189,6 +189,11 @@ def volunteer_activity(*, user: Any, pk: int) -> Activity | None:
     return None
 
 
+def waiting_count(*, activity: Activity) -> int:
+    """How many wait for a place at the activity (for one the caller may already see)."""
+    return SignUp.objects.filter(activity=activity, status=SignUp.Status.WAITING).count()
+
+
 def own_signup(*, user: Any, pk: int) -> SignUp | None:
     """The user's own sign-up with this id, or None."""
     if user is None or not user.is_authenticated:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from community.registry_export import content_disposition
 from volunteers import exports
+from volunteers.selectors import office as office_selectors
 from volunteers.selectors.party import registered_members
 from volunteers.selectors.stats import hours_statistics
 from volunteers.views.party import chosen_year, office_community
@@ -43,7 +44,7 @@ def _download(
 def roster(request: HttpRequest) -> HttpResponseBase:
     """Every team's current members of the community."""
     community = office_community(request)
-    members = exports.roster_export_list(user=request.user, community=community)
+    members = office_selectors.roster_export_list(user=request.user, community=community)
     today = timezone.localdate()
     return _download(
         lambda target: exports.roster_workbook_write(
@@ -66,7 +67,7 @@ def hours(request: HttpRequest) -> HttpResponseBase:
     stats = hours_statistics(user=request.user, community=community, year=year)
     if stats is None:  # office_community already checked; a second guard costs nothing
         raise Http404
-    ledger = exports.hours_ledger(user=request.user, community=community, year=year)
+    ledger = office_selectors.hours_ledger(user=request.user, community=community, year=year)
     return _download(
         lambda target: exports.hours_workbook_write(
             attendances=ledger.iterator(chunk_size=1000), stats=stats, target=target
