@@ -6,6 +6,7 @@ from volunteers.services.attendance import (
     attendance_confirm,
     attendance_correct,
     attendance_no_show,
+    attendances_confirm,
     no_show_block_lift,
     no_show_limit,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "attendance_confirm",
     "attendance_correct",
     "attendance_no_show",
+    "attendances_confirm",
     "award_grant",
     "no_show_block_lift",
     "no_show_limit",

@@ -9,6 +9,8 @@ row, so two confirmers clicking at once confirm once; the ledger's idempotency k
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -185,6 +187,35 @@ def attendance_confirm(*, attendance: Attendance, actor: Any, now: dt.datetime) 
         if hours > 0:
             _award_hours(locked, hours, actor, now)
         return locked
+
+
+@dataclass(frozen=True)
+class ConfirmedMany:
+    """What confirming a page of attendances did."""
+
+    confirmed: int
+    own_skipped: int  # the confirmer's own attendances: someone else confirms them
+    refused: list[tuple[Attendance, ValidationError | PermissionDenied]]
+
+
+def attendances_confirm(
+    *, attendances: Iterable[Attendance], actor: Any, now: dt.datetime
+) -> ConfirmedMany:
+    """Confirm each attendance on its own (`attendance_confirm`, its own transaction: one
+    refusal does not undo the others); the confirmer's own are skipped, not refused."""
+    confirmed = own = 0
+    refused: list[tuple[Attendance, ValidationError | PermissionDenied]] = []
+    for attendance in attendances:
+        if attendance.user_id == actor.pk:
+            own += 1
+            continue
+        try:
+            attendance_confirm(attendance=attendance, actor=actor, now=now)
+        except (ValidationError, PermissionDenied) as exc:
+            refused.append((attendance, exc))
+        else:
+            confirmed += 1
+    return ConfirmedMany(confirmed=confirmed, own_skipped=own, refused=refused)
 
 
 def attendance_no_show(*, signup: SignUp, actor: Any, now: dt.datetime) -> Attendance:

@@ -33,6 +33,7 @@ from volunteers.selectors import office as selectors
 from volunteers.selectors.stats import headcount, hours_statistics
 from volunteers.services import (
     attendance_confirm,
+    attendances_confirm,
     no_show_block_lift,
     team_member_add,
     team_member_leave,
@@ -414,18 +415,12 @@ def confirm_all(request: HttpRequest) -> HttpResponse:
     """Confirm every attendance the page showed, each on its own; one's own are skipped."""
     office = _office(request)
     todo = selectors.confirmations_to_do(user=request.user, community=office.community)
-    done = own = 0
-    now = timezone.now()
-    for attendance in todo.filter(pk__in=_ids(request)):
-        if attendance.user_id == request.user.pk:
-            own += 1  # nobody confirms their own hours: another staff member or the leader will
-            continue
-        try:
-            attendance_confirm(attendance=attendance, actor=request.user, now=now)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, f"{attendance.user} · {attendance.activity}: {refusal(exc)}")
-        else:
-            done += 1
+    outcome = attendances_confirm(
+        attendances=todo.filter(pk__in=_ids(request)), actor=request.user, now=timezone.now()
+    )
+    for attendance, exc in outcome.refused:
+        messages.error(request, f"{attendance.user} · {attendance.activity}: {refusal(exc)}")
+    done, own = outcome.confirmed, outcome.own_skipped
     if done:
         messages.success(
             request,
