@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,8 +58,9 @@ from volunteers.views.checkin import checkin_token_valid
 
 #: The team and post names every activity row shows, joined into the selector's query.
 ROW_RELATED = ("team", "post")
-#: The columns a row of the upcoming list shows (UpcomingActivityOutput): not the post's
-#: duties or the activity's notes, long texts a phone list never shows.
+#: The columns a row of the upcoming list shows (UpcomingActivityOutput): not the
+#: activity's notes, a long text a phone list never shows. The team's and post's names
+#: come as columns of the row (`team_name`, `post_name`), not as objects.
 UPCOMING_COLUMNS = (
     "community_id",
     "title",
@@ -66,12 +68,12 @@ UPCOMING_COLUMNS = (
     "place",
     "starts_at",
     "ends_at",
+    "team_id",
+    "post_id",
     "audience",
     "capacity",
     "signed_up_count",
     "signup_open",
-    "team__name",
-    "post__name",
 )
 
 
@@ -123,7 +125,9 @@ class ActivityListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = UpcomingPagination()
         rows = selectors.upcoming_activities(user=request.user, now=timezone.now(), limit=None)
-        rows = rows.select_related(*ROW_RELATED).only(*UPCOMING_COLUMNS)
+        rows = rows.only(*UPCOMING_COLUMNS).annotate(
+            team_name=F("team__name"), post_name=F("post__name")
+        )
         page = paginator.paginate_queryset(rows, request, self)
         return paginator.get_paginated_response(UpcomingActivityOutput(page or [], many=True).data)
 

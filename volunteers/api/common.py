@@ -146,8 +146,11 @@ class ActivityOutput(serializers.Serializer):
 
 
 class UpcomingActivityOutput(ActivityOutput):
-    """An upcoming activity with its waiting list and the caller's own sign-up."""
+    """An upcoming activity with its waiting list and the caller's own sign-up (the team's
+    and post's names read as columns of the row)."""
 
+    team_name = serializers.CharField(allow_null=True)
+    post_name = serializers.CharField(allow_null=True)
     waiting_count = serializers.IntegerField()
     my_signup = serializers.IntegerField(source="my_signup_id", allow_null=True)
     my_status = SignUpStatusField(

@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -152,7 +153,6 @@ def upcoming_activities(
     communities = volunteer_community_ids(user=user)
     if not communities:
         return Activity.objects.none()
-    mine = SignUp.objects.filter(activity=OuterRef("pk"), user=user, status__in=SignUp.ACTIVE)
     waiting = (
         SignUp.objects.filter(activity=OuterRef("pk"), status=SignUp.Status.WAITING)
         .order_by()
@@ -169,8 +169,13 @@ def upcoming_activities(
             # Per row, after the LIMIT: a join and GROUP BY would count the waiting
             # lists of every upcoming activity first.
             waiting_count=Coalesce(Subquery(waiting.values("n")), 0),
-            my_signup_id=Subquery(mine.values("pk")[:1]),
-            my_status=Subquery(mine.values("status")[:1]),
+            # The user's own active sign-up: at most one per activity (the unique
+            # constraint signup_active_once), so a join that cannot repeat a row.
+            mine=FilteredRelation(
+                "signups", condition=Q(signups__user=user, signups__status__in=SignUp.ACTIVE)
+            ),
+            my_signup_id=F("mine__id"),
+            my_status=F("mine__status"),
         )
         .order_by("starts_at", "pk")
     )
