@@ -63,6 +63,30 @@ def linli_nav(request: HttpRequest) -> dict[str, Any]:
         items.append((_("Volunteering"), reverse("volunteers:home")))
     if office:
         items.append((_("Volunteering office"), reverse("volunteers:office")))
+    # Property management (物业): bills and ratings for households, fee pages for the office
+    # and the property company, the self-managed fund for its committee.
+    if scope.household_ids:
+        items += [
+            (_("My bills"), reverse("property:fees-my-bills")),
+            (_("Rate your property company"), reverse("property:survey-portal")),
+        ]
+    if "grid_worker" in roles:
+        items.append((_("Survey for a household"), reverse("property:survey-grid")))
+    if office or "property_staff" in roles:
+        items.append((_("Property fees"), reverse("property:fees-index")))
+    if "property_staff" in roles:
+        items.append((_("Our black-list entries"), reverse("property:blacklist-company")))
+    if office:
+        items += [
+            (_("Satisfaction surveys"), reverse("property:survey-office")),
+            (_("Scorecards"), reverse("property:scorecard-office")),
+            (_("Black list"), reverse("property:blacklist-office")),
+            (_("Self-managed funds"), reverse("property:fund-office")),
+        ]
+    elif scope.household_ids or "committee_member" in roles:
+        items.append((_("Self-managed fund"), reverse("property:fund-index")))
+    if scope.household_ids:
+        items.append((_("Property black list"), reverse("property:blacklist-board")))
     if "supermarket_clerk" in roles:
         items.append((_("Pickup desk"), reverse("credit:clerk-desk")))
     if office:

@@ -1,5 +1,5 @@
 """`manage.py seed_demo`: the whole demo, app by app (registry, points, grievances,
-volunteers).
+volunteers, property).
 
 Idempotent: each part finds its rows by natural keys, so a second run adds nothing.
 """
@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from community.models import Street
 from credit.demo import credit_demo_build
 from grievances.demo import grievance_demo_build
+from property_mgmt.demo import property_demo_build
 from volunteers.demo import volunteer_demo_build
 
 
@@ -48,5 +49,15 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"volunteers demo ready in {qingsong.name}: {made['teams']} new teams, "
                 f"{made['activities']} new activities, {made['signups']} new sign-ups"
+            )
+        )
+        # After the points and grievance demos: on-time fees earn points by their rule, and
+        # contracts take the grievance categories in scope.
+        made = property_demo_build(community=qingsong)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"property demo ready in {qingsong.name}: {made['contracts']} new contracts, "
+                f"{made['bills']} new bills, {made['payments']} new payments, "
+                f"{made['survey_answers']} new survey answers, {made['fund_entries']} new fund entries"
             )
         )
