@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from community.models import Building, Community, Estate, Household, Organization, Resident
@@ -22,8 +23,10 @@ class Survey(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
-        OPEN = "open", _("open")
-        CLOSED = "closed", _("closed")
+        # "open" alone is a grievance's status elsewhere (待处理); a survey open for answers
+        # says so in its own words.
+        OPEN = "open", pgettext_lazy("survey status", "open")
+        CLOSED = "closed", pgettext_lazy("survey status", "closed")
 
     community = models.ForeignKey(
         Community,

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,9 +134,18 @@ def bills_generate(
     return run
 
 
-def bills_release(*, contract: ServiceContract, period: dt.date, now: dt.datetime) -> list[int]:
+def bills_release(
+    *, contract: ServiceContract, period: dt.date, now: dt.datetime, actor: Any = None
+) -> list[int]:
     """Make a serve-first month payable in the buildings whose satisfaction reached the
-    contract's threshold (先服务后收费); returns the ids of the buildings released."""
+    contract's threshold (先服务后收费); returns the ids of the buildings released.
+
+    The office decides (`actor` None: a scheduled run). A released bill is due `due_days`
+    after its release, not after its month: a bill nobody could pay until now is not
+    overdue, and paying it in time still earns the on-time points.
+    """
+    if actor is not None and not is_office(actor, contract.estate.community_id):
+        raise PermissionDenied(_("Only the community office can release serve-first bills."))
     if contract.billing_mode != ServiceContract.BillingMode.SERVE_FIRST:
         return []
     _check_period(contract, period)
@@ -149,6 +159,7 @@ def bills_release(*, contract: ServiceContract, period: dt.date, now: dt.datetim
     )
     if not satisfied:
         return []
+    due_after_release = timezone.localdate(now) + dt.timedelta(days=contract.due_days)
     with transaction.atomic(durable=True):
         # A compare-and-set on the column: a bill released once keeps its first date.
         released = list(
@@ -164,7 +175,7 @@ def bills_release(*, contract: ServiceContract, period: dt.date, now: dt.datetim
         )
         FeeBill.objects.filter(
             contract=contract, period=period, building_id__in=released, payable_from__isnull=True
-        ).update(payable_from=now)
+        ).update(payable_from=now, due_on=Greatest("due_on", Value(due_after_release)))
     return released
 
 

@@ -177,6 +177,34 @@ def test_serve_first_bills_become_payable_in_buildings_that_reach_the_threshold(
     assert bill_a.payable_from == released_at
 
 
+def test_a_bill_released_late_is_due_after_its_release_and_paid_then_earns_points(
+    world: Any, staff: Any, property_staff: Any
+) -> None:
+    install_standard(world)
+    contract = _serve_first(world, staff)
+    survey_answers(
+        world,
+        provider=world.property_company,
+        building=world.building_a,
+        ratings=[5, 4],
+        actor=staff,
+    )
+    bill = FeeBill.objects.get(household=world.household_a)
+    # Released in May, long after the month's own due date (the end of March).
+    released_at = dt.datetime(2026, 5, 10, 2, 0, tzinfo=dt.UTC)
+    assert bill.due_on < released_at.date()
+    with pytest.raises(PermissionDenied):
+        bills_release(contract=contract, period=MARCH, now=released_at, actor=property_staff)
+    assert bills_release(contract=contract, period=MARCH, now=released_at, actor=staff) == [
+        world.building_a.pk
+    ]
+    bill.refresh_from_db()
+    assert bill.due_on == dt.date(2026, 5, 10) + dt.timedelta(days=contract.due_days)
+    paid_at = released_at + dt.timedelta(days=5)
+    _pay(bill, str(bill.amount), property_staff, paid_at=paid_at, now=paid_at)
+    assert _fee_entries().count() == 1
+
+
 def test_only_open_or_closed_surveys_covering_the_month_count(world: Any, staff: Any) -> None:
     provider = world.property_company
     building = world.building_a
