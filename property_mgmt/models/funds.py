@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from community.models import Estate, Household
@@ -66,7 +67,7 @@ class ExpenseRequest(models.Model):
         REQUESTED = "requested", _("requested")
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
-        PAID = "paid", _("paid")
+        PAID = "paid", pgettext_lazy("expense status", "paid")  # 已支付, not a bill's 已缴
         BOOKED = "booked", _("booked")
 
     fund = models.ForeignKey(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from community.models import Membership
 from community.tests.factories import MembershipFactory
@@ -67,7 +68,10 @@ def test_keeper_and_bookkeeper_must_be_different_people(world: Any) -> None:
             now=NOW,
         )
     assert code(caught.value) == "keeper_is_bookkeeper"
-    assert "different people" in caught.value.messages[0]
+    assert caught.value.messages[0] == _(
+        "The keeper and the bookkeeper must be different people: one keeps the money, "
+        "the other keeps the books."
+    )
     assert not Fund.objects.filter(estate=world.other_estate).exists()
     with pytest.raises(ValidationError) as caught:
         services.fund_officers_change(
@@ -281,7 +285,9 @@ def test_the_requester_cannot_approve_their_own_request(c: Committee) -> None:
     )
     with pytest.raises(PermissionDenied) as caught:
         services.expense_decide(expense=expense, actor=c.member_a, approve=True, now=NOW)
-    assert "another committee member" in str(caught.value)
+    assert str(caught.value) == _(
+        "You requested this expense: another committee member must decide it."
+    )
     expense.refresh_from_db()
     assert expense.status == Status.REQUESTED and expense.decided_by is None
 
@@ -553,7 +559,7 @@ def test_public_ledger_query_count_does_not_grow_with_entries(
 def test_expense_queue_query_count_is_constant(
     c: Committee, django_assert_max_num_queries: Any
 ) -> None:
-    for _ in range(5):
+    for _n in range(5):
         c.approved(10)
     fund = selectors.fund_for(user=c.keeper, estate=c.estate)
     with django_assert_max_num_queries(4):
