@@ -259,7 +259,7 @@ def _contracts(
                 fee_standard=D("1.10"),
                 billing_mode=ServiceContract.BillingMode.SERVE_FIRST,
                 serve_first_threshold=SERVE_FIRST_THRESHOLD,
-                due_days=120,
+                due_days=30,
                 **common,
             )
         else:
