@@ -309,6 +309,12 @@ def scope_filter(queryset: QuerySet[M], user: Any, *, edit: bool = False) -> Que
     return queryset.filter(q)
 
 
+def is_community_office(user: Any, community_id: int) -> bool:
+    """Whether the user is staff or admin of the community's office (superusers: all)."""
+    scope = edit_scope_for(user)
+    return scope.everything or community_id in scope.community_ids
+
+
 def can_view_registry(user: Any) -> bool:
     scope = scope_for(user)
     return scope.everything or bool(scope.roles & REGISTRY_VIEW_ROLES)

@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from community.models import Community, Household, Membership, Organization
-from community.scoping import scope_for
+from community.scoping import is_community_office, scope_for
 from property_mgmt.models import ServiceContract, Survey, SurveyResponse
 from property_mgmt.models.surveys import AREAS
 
@@ -31,13 +31,7 @@ FOUR_PLACES = Decimal("0.0001")
 
 def is_community_staff(user: Any, community_id: int) -> bool:
     """True for a superuser or active community staff/admin of the community."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(
-        user=user, is_active=True, role__in=STAFF_ROLES, community_id=community_id
-    ).exists()
+    return is_community_office(user, community_id)
 
 
 def is_property_staff(user: Any, provider_id: int) -> bool:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from community.models import Estate, Membership, Organization
+from community.scoping import is_community_office
 from property_mgmt.models import ProviderProfile, ServiceContract
 
 Role = Membership.Role
@@ -26,13 +27,7 @@ OFFICE_ROLES = (Role.COMMUNITY_ADMIN, Role.COMMUNITY_STAFF)
 
 def is_office(user: Any, community_id: int) -> bool:
     """Whether `user` is community staff or admin of the community (superusers: anywhere)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(
-        user=user, is_active=True, role__in=OFFICE_ROLES, community_id=community_id
-    ).exists()
+    return is_community_office(user, community_id)
 
 
 def is_provider_staff(user: Any, provider_id: int) -> bool:

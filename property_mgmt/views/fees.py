@@ -42,6 +42,7 @@ from property_mgmt.services.fees import (
     month_end,
 )
 from property_mgmt.views import fees_forms as forms
+from property_mgmt.views.common import refusal, yuan_text
 
 PAGE_SIZE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,25 +51,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # --- what every page shares ----------------------------------------------------------------
 
 
-def yuan(value: Decimal | None) -> str:
-    """An amount as pages show it: ¥1,234.50."""
-    if value is None:
-        return "—"
-    return f"{'-' if value < 0 else ''}¥{abs(value):,.2f}"
-
-
 def percent(rate: Decimal | None) -> str:
     """A collection rate (a fraction) as 51.2%; a dash when nothing was billed."""
     if rate is None:
         return "—"
     return f"{rate * 100:.1f}%"
-
-
-def refusal(exc: ValidationError | PermissionDenied) -> str:
-    """The words of a service's refusal, for messages.error."""
-    if isinstance(exc, ValidationError):
-        return " ".join(str(m) for m in exc.messages)
-    return str(exc) or _("You may not do this.")
 
 
 def _month(raw: str | None, today: dt.date) -> dt.date:
@@ -129,9 +116,9 @@ def _rate_row(row: selectors.Collection, label: str | None = None) -> RateRow:
         label=row.label if label is None else label,
         households=row.households,
         bills_paid=row.bills_paid,
-        billed=yuan(row.billed),
-        paid=yuan(row.paid),
-        outstanding=yuan(row.outstanding),
+        billed=yuan_text(row.billed),
+        paid=yuan_text(row.paid),
+        outstanding=yuan_text(row.outstanding),
         rate=percent(row.rate),
     )
 
@@ -277,9 +264,9 @@ def fees_bills(request: HttpRequest, pk: int) -> HttpResponse:
     month = _month(request.GET.get("month"), timezone.localdate())
     page = _page(request, api_pages.estate_bills(user=request.user, estate=estate, period=month))
     for bill in page.object_list:
-        bill.amount_display = yuan(bill.amount)
-        bill.paid_display = yuan(bill.paid_amount)
-        bill.outstanding_display = yuan(bill.outstanding)
+        bill.amount_display = yuan_text(bill.amount)
+        bill.paid_display = yuan_text(bill.paid_amount)
+        bill.outstanding_display = yuan_text(bill.outstanding)
     return render(
         request,
         "property_mgmt/fees/bills.html",
@@ -349,9 +336,9 @@ def fees_payment(request: HttpRequest, pk: int) -> HttpResponse:
             "estate": bill.estate,
             "bill": bill,
             "month": bill.period,
-            "amount": yuan(bill.amount),
-            "paid": yuan(bill.paid_amount),
-            "outstanding": yuan(outstanding),
+            "amount": yuan_text(bill.amount),
+            "paid": yuan_text(bill.paid_amount),
+            "outstanding": yuan_text(outstanding),
             "form": form,
             "section": "bills",
         },
@@ -374,7 +361,7 @@ def fees_arrears(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     rows = selectors.arrears(user=request.user, estate=estate, as_of=today)
     page = _page(request, rows)
-    page.object_list = [ArrearsLine(row, yuan(row.outstanding)) for row in page.object_list]
+    page.object_list = [ArrearsLine(row, yuan_text(row.outstanding)) for row in page.object_list]
     return render(
         request,
         "property_mgmt/fees/arrears.html",
@@ -383,7 +370,7 @@ def fees_arrears(request: HttpRequest, pk: int) -> HttpResponse:
             "today": today,
             "page": page,
             "count": len(rows),
-            "owed": yuan(sum((r.outstanding for r in rows), Decimal("0.00"))),
+            "owed": yuan_text(sum((r.outstanding for r in rows), Decimal("0.00"))),
             "query": "",
             "section": "arrears",
         },
@@ -468,7 +455,7 @@ def contracts(request: HttpRequest) -> HttpResponse:
     page = _page(request, pages.community_contracts(community=community))
     today = timezone.localdate()
     page.object_list = [
-        ContractLine(c, yuan(c.fee_standard), c.starts_on <= today < c.ends_on)
+        ContractLine(c, yuan_text(c.fee_standard), c.starts_on <= today < c.ends_on)
         for c in page.object_list
     ]
     return render(
@@ -550,9 +537,9 @@ def my_bills(request: HttpRequest) -> HttpResponse:
     page = _page(request, api_pages.my_bills(user=request.user))
     today = timezone.localdate()
     for bill in page.object_list:
-        bill.amount_display = yuan(bill.amount)
-        bill.paid_display = yuan(bill.paid_amount)
-        bill.outstanding_display = yuan(bill.outstanding)
+        bill.amount_display = yuan_text(bill.amount)
+        bill.paid_display = yuan_text(bill.paid_amount)
+        bill.outstanding_display = yuan_text(bill.outstanding)
         bill.overdue = bill.outstanding > 0 and bill.payable and bill.due_on < today
     return render(
         request,

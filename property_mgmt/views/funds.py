@@ -9,7 +9,6 @@ what they may do; a refusal of the service is shown in its own words.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -30,31 +29,10 @@ from property_mgmt.selectors import funds as selectors
 from property_mgmt.selectors import funds_pages as pages
 from property_mgmt.services import funds as services
 from property_mgmt.views import funds_forms as forms
+from property_mgmt.views.common import refusal, yuan
 
 PAGE_SIZE = 20
 Status = ExpenseRequest.Status
-
-
-class Money:
-    """An amount as a page shows it: ¥1,234.50 (a Decimal would be localized unformatted)."""
-
-    def __init__(self, value: Decimal) -> None:
-        self.value = value
-        self.negative = value < 0
-
-    def __str__(self) -> str:
-        return f"{'-' if self.negative else ''}¥{abs(self.value):,.2f}"
-
-
-def yuan(value: Decimal) -> Money:
-    return Money(value)
-
-
-def refusal(exc: ValidationError | PermissionDenied) -> str:
-    """The words of a service's refusal, for messages.error."""
-    if isinstance(exc, ValidationError):
-        return " ".join(str(m) for m in exc.messages)
-    return str(exc) or _("You may not do this.")
 
 
 def _estate_fund(request: HttpRequest, estate_id: int) -> tuple[Estate, Fund]:

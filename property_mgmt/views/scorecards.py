@@ -25,7 +25,8 @@ from property_mgmt.selectors import scorecards as selectors
 from property_mgmt.selectors import surveys_pages as pages
 from property_mgmt.services import scorecards as services
 from property_mgmt.views import surveys_forms as forms
-from property_mgmt.views.surveys import PAGE_SIZE, office_community, percent, refusal
+from property_mgmt.views.common import refusal
+from property_mgmt.views.surveys import PAGE_SIZE, office_community, percent
 
 Status = BlacklistEntry.Status
 

@@ -28,15 +28,9 @@ from property_mgmt.selectors import surveys as selectors
 from property_mgmt.selectors import surveys_pages as pages
 from property_mgmt.services import surveys as services
 from property_mgmt.views import surveys_forms as forms
+from property_mgmt.views.common import refusal
 
 PAGE_SIZE = 20
-
-
-def refusal(exc: ValidationError | PermissionDenied) -> str:
-    """The words of a service's refusal, for messages.error."""
-    if isinstance(exc, ValidationError):
-        return " ".join(str(m) for m in exc.messages)
-    return str(exc) or _("You may not do this.")
 
 
 def percent(value: Any) -> str:
