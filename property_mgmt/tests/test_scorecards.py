@@ -4,6 +4,7 @@ and publishing them as a snapshot once per period."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext as _
 
 from community.models import Organization
 from community.tests.factories import (
@@ -198,7 +200,7 @@ def test_all_providers_cost_the_same_queries_however_many_providers(world: Any, 
         return len(ctx.captured_queries)
 
     before = count()
-    for _ in range(3):
+    for _n in range(3):
         company = OrganizationFactory(kind=Organization.Kind.PROPERTY_COMPANY)
         estate = EstateFactory(community=world.home, property_company=company)
         _household(BuildingFactory(estate=estate))
@@ -231,7 +233,10 @@ def test_publishing_stores_a_snapshot_once_per_period(world: Any, town: Town, st
     card.refresh_from_db()
     assert card.collection_rate == Decimal("0.7500")
 
-    with pytest.raises(ValidationError, match="already published"):
+    with pytest.raises(
+        ValidationError,
+        match=re.escape(_("A scorecard of this provider for this period is already published.")),
+    ):
         scorecard_publish(
             actor=staff,
             community=world.home,
