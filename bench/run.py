@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import grievances as grv
+from bench import property as prop
 from bench import volunteers as vol
 from bench.results import failures, format_table, make_row, write_rows
 
@@ -156,6 +157,7 @@ def scenarios(
     credit: CreditSetup | None = None,
     grievances: grv.GrievanceSetup | None = None,
     volunteers: vol.VolunteerSetup | None = None,
+    property_setup: prop.PropertySetup | None = None,
 ) -> list[Scenario]:
     """References first, then the project's endpoints. Later issues append theirs here."""
     plan = [
@@ -168,7 +170,12 @@ def scenarios(
         ),
     ]
     if credit is None:
-        return plan + grievance_scenarios(grievances) + volunteer_scenarios(volunteers)
+        return (
+            plan
+            + grievance_scenarios(grievances)
+            + volunteer_scenarios(volunteers)
+            + property_scenarios(property_setup)
+        )
     # As the resident of the account with the most entries, endpoint and reference alike.
     mine = "resident"
     item = json.dumps({"item": credit.item_id})
@@ -201,6 +208,7 @@ def scenarios(
         ),
         *grievance_scenarios(grievances),
         *volunteer_scenarios(volunteers),
+        *property_scenarios(property_setup),
     ]
 
 
@@ -251,6 +259,25 @@ def volunteer_scenarios(setup: vol.VolunteerSetup | None) -> list[Scenario]:
         # informative.
         Scenario("volunteer_home", vol.HOME_PATH, reference="R20_volunteer_home", session=mine),
         Scenario("volunteer_hours", vol.HOURS_PATH, reference="R20_volunteer_hours", session=mine),
+    ]
+
+
+def property_scenarios(setup: prop.PropertySetup | None) -> list[Scenario]:
+    """An estate's collection rate for a month, as the bench user (community staff): the
+    API judged, the office's HTML page informative, each next to an R20 of its own."""
+    if setup is None:
+        return []
+    r20 = f"/bench/r20/?community={setup.community_id}"
+    return [
+        Scenario("R20_property_collection", r20),
+        Scenario("R20_property_page", r20),
+        Scenario(
+            "property_collection_api",
+            setup.api_path(),
+            reference="R20_property_collection",
+            target=0.5,
+        ),
+        Scenario("property_collection_page", setup.page_path(), reference="R20_property_page"),
     ]
 
 
@@ -970,7 +997,9 @@ def run(cfg: Config) -> int:
     credit = prepare_credit(cfg, community_id)
     grievances = grv.prepare_grievances(env, cfg.residents, ensure_database)
     volunteers = vol.prepare_volunteers(community_id)
-    plan = scenarios(community_id, resident_id, credit, grievances, volunteers)
+    # After the grievances: seed_grievance_scale files over every household it finds.
+    property_setup = prop.prepare_property(community_id)
+    plan = scenarios(community_id, resident_id, credit, grievances, volunteers, property_setup)
     port = free_port()
     base = f"http://{HOST}:{port}"
     print(
@@ -1007,6 +1036,7 @@ def run(cfg: Config) -> int:
             posts = {s.name: (s.path, s.body) for s in mine if s.body is not None}
             queries.update(count_queries(cookies["sessionid"], paths, posts))
         volunteer_queries = vol.page_queries(volunteers)
+        property_queries = prop.page_queries(property_setup, BENCH_PHONE)
         explain_ms, plan_text = explain_list(BENCH_PHONE)
         (RESULTS_DIR / "explain_resident_list.txt").write_text(plan_text + "\n")
         measured = measure(base, sessions, plan, cfg)
@@ -1020,6 +1050,8 @@ def run(cfg: Config) -> int:
         f"-- with no index at all (index scans off)\n{sweep_batch.plan_no_index}\n"
     )
     sweeps = grv.time_sweeps(env, grievances.small_database_url)
+    # ... and the scorecards of every provider for a quarter, by the selector and by hand.
+    scorecards = prop.time_scorecards(property_setup)
     # ... and the volunteers' hours statistics, by the selector's query and by hand.
     volunteer_stats = vol.time_statistics(volunteers)
     (RESULTS_DIR / "explain_volunteer_stats.txt").write_text(
@@ -1048,6 +1080,8 @@ def run(cfg: Config) -> int:
     print(grv.summary(sweep_batch, sweeps))
     rows += vol.query_count_rows(volunteer_queries) + vol.timing_rows(volunteer_stats)
     print(vol.summary(volunteers, volunteer_queries, volunteer_stats))
+    rows += prop.query_count_rows(property_queries) + prop.timing_rows(scorecards)
+    print(prop.summary(property_setup, property_queries, scorecards))
     reconcile_row = next(r for r in rows if r["name"] == "credit_reconcile.ms")
     full_row = next(r for r in rows if r["name"] == "credit_reconcile_full.ms")
     how = (
@@ -1087,7 +1121,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(Config.from_env())
-    except (BenchError, grv.GrievanceBenchError, vol.VolunteerBenchError) as exc:
+    except (
+        BenchError,
+        grv.GrievanceBenchError,
+        vol.VolunteerBenchError,
+        prop.PropertyBenchError,
+    ) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 2
 
