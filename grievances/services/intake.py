@@ -276,11 +276,9 @@ def grievance_file(
     """
     title = _clean_text(title, field="title", max_length=120)
     description = _clean_text(description, field="description")
+    # A replayed key is found when its insert hits the unique (submitter, key) index
+    # below: no read before every filing for the rare retry.
     key = _clean_key(idempotency_key) if submitted_by is not None else None
-    if key is not None:
-        first = _replayed(submitted_by=submitted_by, key=key, category=category, title=title)
-        if first is not None:
-            return first
     address = " ".join((address or "").split())[:200]
     caller_name = " ".join((caller_name or "").split())[:50]
     caller_phone = normalize_phone(caller_phone)[:20]
@@ -384,7 +382,7 @@ def grievance_file(
     try:
         return _file_stored(grievance, checked=checked, reporter=reporter, now=now)
     except IntegrityError:
-        # The same key sent twice at once: the other request stored it first.
+        # The key was used before (a retry), or twice at once: the first is answered.
         first = None
         if key is not None:
             first = _replayed(submitted_by=submitted_by, key=key, category=category, title=title)
