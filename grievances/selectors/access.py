@@ -34,7 +34,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from community.models import Membership, Resident
-from community.scoping import scope_for
+from community.scoping import is_community_office, scope_for
 from grievances.models import Dispatch, Grievance
 
 Role = Membership.Role
@@ -143,8 +143,7 @@ def grievances_visible(*, user: Any) -> QuerySet[Grievance]:
 
 def is_office(user: Any, community_id: int) -> bool:
     """Whether the user works in the office of that community (or is a superuser)."""
-    scope = grievance_scope(user)
-    return scope.everything or community_id in scope.community_ids
+    return is_community_office(user, community_id)
 
 
 def is_receiver(user: Any, dispatch: Dispatch) -> bool:

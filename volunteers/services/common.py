@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from community.models import Membership
+from community.scoping import is_community_office
 from volunteers.models import Activity
 
 STAFF_ROLES = (Membership.Role.COMMUNITY_STAFF, Membership.Role.COMMUNITY_ADMIN)
 
 
 def is_community_staff(user: Any, community_id: int) -> bool:
-    """True for a superuser or active community staff/admin of the community."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(
-        user=user, is_active=True, role__in=STAFF_ROLES, community_id=community_id
-    ).exists()
+    """True for a superuser or active community staff/admin of the community.
+
+    Read from the per-request scope (community.scoping), not another Membership query;
+    like every other role check, a deactivated account is no one's staff.
+    """
+    return is_community_office(user, community_id)
 
 
 def may_manage_activity(user: Any, activity: Activity) -> bool:
