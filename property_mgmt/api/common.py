@@ -1,21 +1,18 @@
-"""What every /api/v1/property/ endpoint shares: the refusal shape, paging and parsing.
+"""What every /api/v1/property/ endpoint shares: the refusal's schema, paging, parsing and
+the choice sets.
 
-Errors, as in the grievances and volunteers APIs: a service's refusal is 400 with
-`detail` (its messages, in the request's language), `code` and, when it names fields,
-`errors` per field; "in scope but not yours to do" is 403; anything outside the caller's
-scope is 404, exactly like an unknown id.
+Errors, as in the volunteers API (`config.api_fields.refusal`): a service's refusal is
+400 with `detail` (its messages, in the request's language), `code` and, when it names
+fields, `errors` per field; "in scope but not yours to do" is 403; anything outside the
+caller's scope is 404, exactly like an unknown id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
 from django.utils.translation import gettext_lazy
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,12 +20,13 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_fields import NamedChoiceField, refusal_serializer
 from property_mgmt.models import (
     BlacklistEntry,
     ExpenseRequest,
@@ -38,45 +36,11 @@ from property_mgmt.models import (
     Survey,
 )
 
-
-def refusal(exc: ValidationError | PermissionDenied) -> Response:
-    """The answer to a refused service call: 403, or 400 with the messages."""
-    if isinstance(exc, PermissionDenied):
-        return Response(
-            {
-                "detail": str(exc) or str(exceptions.PermissionDenied.default_detail),
-                "code": "permission_denied",
-            },
-            status=status.HTTP_403_FORBIDDEN,
-        )
-    body: dict[str, Any] = {
-        "detail": " ".join(str(m) for m in exc.messages),
-        "code": getattr(exc, "code", None) or "invalid",
-    }
-    if hasattr(exc, "error_dict"):
-        body["errors"] = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
-        codes = {e.code for errors in exc.error_dict.values() for e in errors if e.code}
-        if body["code"] == "invalid" and len(codes) == 1:
-            body["code"] = codes.pop()
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-#: The body of a refusal, for the schema (a serializer field may not be named "errors").
-PropertyRefusalSerializer = inline_serializer(
-    name="PropertyRefusal",
-    fields={
-        "detail": serializers.CharField(),
-        "code": serializers.CharField(
-            help_text="overlap, period, not_payable, overpay, closed, answered, rating, "
-            "published, status, evidence, amount, insufficient … (400); "
-            "permission_denied (403)"
-        ),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text="messages per field, when the refusal names fields",
-        ),
-    },
+#: The body of a refusal, for the schema.
+PropertyRefusalSerializer = refusal_serializer(
+    "PropertyRefusal",
+    codes="overlap, period, not_payable, overpay, closed, answered, rating, published, status, "
+    "evidence, amount, insufficient … (400); permission_denied (403)",
 )
 
 NOT_IN_SCOPE = OpenApiResponse(description="not in scope")
@@ -154,105 +118,48 @@ def month_param(request: Request, name: str = "month") -> dt.date | None:
 # --- choice sets as named schema components ----------------------------------------------------
 
 
-class _Choices(serializers.ChoiceField):
-    """A choice field bound to one model choice set (see `_NamedEnum`)."""
-
-    choice_set: ClassVar[type[models.Choices]]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.choice_set.choices, **kwargs)
-
-
-class FeeBasisField(_Choices):
+class FeeBasisField(NamedChoiceField):
     choice_set = ServiceContract.FeeBasis
+    enum_name = "PropertyFeeBasisEnum"
 
 
-class BillingModeField(_Choices):
+class BillingModeField(NamedChoiceField):
     choice_set = ServiceContract.BillingMode
+    enum_name = "PropertyBillingModeEnum"
 
 
-class PaymentMethodField(_Choices):
+class PaymentMethodField(NamedChoiceField):
     choice_set = FeePayment.Method
+    enum_name = "FeePaymentMethodEnum"
 
 
-class SurveyStatusField(_Choices):
+class SurveyStatusField(NamedChoiceField):
     choice_set = Survey.Status
+    enum_name = "SurveyStatusEnum"
 
 
-class BlacklistStatusField(_Choices):
+class BlacklistStatusField(NamedChoiceField):
     choice_set = BlacklistEntry.Status
+    enum_name = "BlacklistStatusEnum"
 
 
-class ExpenseStatusField(_Choices):
+class ExpenseStatusField(NamedChoiceField):
     choice_set = ExpenseRequest.Status
+    enum_name = "ExpenseStatusEnum"
 
 
-class FundEntryKindField(_Choices):
+class FundEntryKindField(NamedChoiceField):
     choice_set = FundEntry.Kind
+    enum_name = "FundEntryKindEnum"
 
 
-class IncomeKindField(serializers.ChoiceField):
+class IncomeKindField(NamedChoiceField):
     """The kinds of income a keeper or bookkeeper records."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    choice_set = FundEntry.Kind
+    enum_name = "FundIncomeKindEnum"
+
+    @classmethod
+    def enum_choices(cls) -> list[tuple[Any, Any]]:
         income = ("fee", "donation", "other_income")
-        super().__init__(choices=[c for c in FundEntry.Kind.choices if c[0] in income], **kwargs)
-
-
-class _NamedEnum(OpenApiSerializerFieldExtension):
-    """A choice set as a schema component of its own name.
-
-    Other apps have fields named "status", "kind" and "method" with other choices;
-    drf-spectacular would name the shared enums after a hash and warn (the schema is built
-    with --fail-on-warn), unless settings list an override.
-    """
-
-    name = ""
-
-    def get_name(self) -> str | None:
-        return self.name
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        schema = dict(build_choice_field(type(self.target)()))
-        schema.pop("x-spec-enum-id", None)
-        return schema
-
-
-class FeeBasisEnum(_NamedEnum):
-    target_class = FeeBasisField
-    name = "PropertyFeeBasisEnum"
-
-
-class BillingModeEnum(_NamedEnum):
-    target_class = BillingModeField
-    name = "PropertyBillingModeEnum"
-
-
-class PaymentMethodEnum(_NamedEnum):
-    target_class = PaymentMethodField
-    name = "FeePaymentMethodEnum"
-
-
-class SurveyStatusEnum(_NamedEnum):
-    target_class = SurveyStatusField
-    name = "SurveyStatusEnum"
-
-
-class BlacklistStatusEnum(_NamedEnum):
-    target_class = BlacklistStatusField
-    name = "BlacklistStatusEnum"
-
-
-class ExpenseStatusEnum(_NamedEnum):
-    target_class = ExpenseStatusField
-    name = "ExpenseStatusEnum"
-
-
-class FundEntryKindEnum(_NamedEnum):
-    target_class = FundEntryKindField
-    name = "FundEntryKindEnum"
-
-
-class IncomeKindEnum(_NamedEnum):
-    target_class = IncomeKindField
-    name = "FundIncomeKindEnum"
+        return [c for c in FundEntry.Kind.choices if c[0] in income]

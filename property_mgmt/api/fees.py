@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Estate, Organization
-from config.api_fields import ChoiceLabelField
+from config.api_fields import ChoiceLabelField, refusal
 from grievances.models import Category
 from property_mgmt.api.common import (
     NOT_IN_SCOPE,
@@ -41,7 +41,6 @@ from property_mgmt.api.common import (
     month_param,
     paged_schema,
     paginate,
-    refusal,
 )
 from property_mgmt.models import FeeBill, FeePayment, ServiceContract
 from property_mgmt.selectors import api_pages as selectors

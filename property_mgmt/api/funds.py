@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Estate, Household
-from config.api_fields import ChoiceLabelField
+from config.api_fields import ChoiceLabelField, refusal
 from property_mgmt.api.common import (
     NOT_IN_SCOPE,
     NOT_YOURS,
@@ -32,7 +32,6 @@ from property_mgmt.api.common import (
     ExpenseStatusField,
     FundEntryKindField,
     IncomeKindField,
-    refusal,
 )
 from property_mgmt.models import ExpenseRequest, Fund, FundEntry
 from property_mgmt.selectors import api_pages

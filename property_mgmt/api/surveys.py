@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Community, Household, Organization
-from config.api_fields import ChoiceLabelField
+from config.api_fields import ChoiceLabelField, refusal
 from property_mgmt.api.common import (
     NOT_IN_SCOPE,
     NOT_YOURS,
@@ -35,7 +35,6 @@ from property_mgmt.api.common import (
     int_param,
     paged_schema,
     paginate,
-    refusal,
 )
 from property_mgmt.models import BlacklistEntry, Survey
 from property_mgmt.models.surveys import AREAS

@@ -33,16 +33,12 @@ from community.models import Estate, Household
 from property_mgmt.attachments import expense_attachments_record, photos_check, photos_stored
 from property_mgmt.models import ExpenseAttachment, ExpenseRequest, Fund, FundEntry
 from property_mgmt.selectors.funds import INCOME_KINDS, is_committee_member, is_estate_office
+from property_mgmt.services.common import field_error
 
 Status = ExpenseRequest.Status
 Kind = FundEntry.Kind
 _CENT = Decimal("0.01")
 _MAX_AMOUNT = Decimal("99999999.99")  # ExpenseRequest.amount: 10 digits, 2 decimals
-
-
-def field_error(field: str, message: str, code: str) -> ValidationError:
-    """A ValidationError naming its form field that keeps its code (the dict form drops it)."""
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def money(value: Any, *, field: str = "amount", allow_negative: bool = False) -> Decimal:

@@ -30,6 +30,7 @@ from community.models import Community, Membership, Organization
 from property_mgmt.models import BlacklistEntry, BlacklistRule, Scorecard
 from property_mgmt.selectors.scorecards import ScorecardFigures, scorecard_compute
 from property_mgmt.selectors.surveys import is_community_staff, is_property_staff
+from property_mgmt.services.common import field_error
 
 Status = BlacklistEntry.Status
 Metric = BlacklistRule.Metric
@@ -265,9 +266,10 @@ def blacklist_confirm(
         raise PermissionDenied(_("Only community staff may confirm a black-list entry."))
     evidence = evidence.strip()
     if not evidence:
-        raise ValidationError(
-            {"evidence": _("Give the evidence for putting the provider on the black list.")},
-            code="evidence",
+        raise field_error(
+            "evidence",
+            _("Give the evidence for putting the provider on the black list."),
+            "evidence",
         )
     with transaction.atomic(durable=True):
         entry = _lock(entry)
@@ -321,7 +323,7 @@ def blacklist_respond(
         raise PermissionDenied(_("Only the provider's own staff may respond."))
     response = response.strip()
     if not response:
-        raise ValidationError({"response": _("Write a response.")}, code="response")
+        raise field_error("response", _("Write a response."), "response")
     with transaction.atomic(durable=True):
         entry = _lock(entry)
         if entry.status != Status.LISTED:
@@ -344,7 +346,7 @@ def blacklist_remove(
         raise PermissionDenied(_("Only community staff may remove a black-list entry."))
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": _("Say why the provider is removed.")}, code="reason")
+        raise field_error("reason", _("Say why the provider is removed."), "reason")
     with transaction.atomic(durable=True):
         entry = _lock(entry)
         return _move(

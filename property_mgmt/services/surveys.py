@@ -21,6 +21,7 @@ from community.models import Community, Estate, Household, Membership, Organizat
 from property_mgmt.models import Survey, SurveyResponse
 from property_mgmt.models.surveys import AREAS
 from property_mgmt.selectors.surveys import estates_served_q, is_community_staff
+from property_mgmt.services.common import field_error
 
 Role = Membership.Role
 Status = Survey.Status
@@ -125,14 +126,14 @@ def survey_close(*, survey: Survey, actor: Any, now: dt.datetime) -> Survey:
 def _rating(value: Any, *, field: str, required: bool) -> int | None:
     if value is None or value == "":
         if required:
-            raise ValidationError({field: _("Give a rating from 1 to 5.")}, code="rating")
+            raise field_error(field, _("Give a rating from 1 to 5."), "rating")
         return None
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = 0
     if isinstance(value, bool) or str(number) != str(value).strip() or not 1 <= number <= 5:
-        raise ValidationError({field: _("Give a rating from 1 to 5.")}, code="rating")
+        raise field_error(field, _("Give a rating from 1 to 5."), "rating")
     return number
 
 

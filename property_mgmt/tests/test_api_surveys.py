@@ -87,11 +87,14 @@ def test_my_open_surveys_and_answering_once(world: Any, resident: Any, survey: S
     assert SurveyResponse.objects.get().overall == 4
 
 
-def test_a_rating_out_of_range_is_refused_by_field(resident: Any, survey: Survey) -> None:
+def test_a_rating_out_of_range_is_refused_by_field_with_its_code(
+    resident: Any, survey: Survey
+) -> None:
     response = _answer(resident, survey, overall=6)
     assert response.status_code == 400
     body = response.json()
     assert body["errors"]["overall"] == [body["detail"]] and body["detail"]
+    assert body["code"] == "rating"
     assert not SurveyResponse.objects.exists()
 
 
@@ -271,10 +274,13 @@ def test_the_office_confirms_the_company_responds_the_board_shows_it(
     assert api(resident).get(board).json() == []
 
 
-def test_confirming_without_evidence_is_refused(staff: Any, entry: BlacklistEntry) -> None:
+def test_confirming_without_evidence_is_refused_with_its_code(
+    staff: Any, entry: BlacklistEntry
+) -> None:
     response = _act(staff, entry, "confirm", evidence=" ")
     assert response.status_code == 400
     assert response.json()["errors"]["evidence"] == [response.json()["detail"]]
+    assert response.json()["code"] == "evidence"
     entry.refresh_from_db()
     assert entry.status == "proposed"
 

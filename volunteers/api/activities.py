@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Community
+from config.api_fields import refusal
 from credit.selectors.history import my_balance
 from volunteers.api.common import (
     NOT_IN_SCOPE,
@@ -42,7 +43,6 @@ from volunteers.api.common import (
     SignUpOutput,
     UpcomingActivityOutput,
     VolunteerRefusalSerializer,
-    refusal,
 )
 from volunteers.models import Activity, Post, Team
 from volunteers.selectors import pages as selectors

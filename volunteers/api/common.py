@@ -1,10 +1,10 @@
 """What every /api/v1/volunteers/ endpoint shares: the refusal shape and the JSON of an
 activity, a sign-up and an attendance.
 
-Errors, as in the grievances API: a service's refusal is 400 with `detail` (its messages,
-in the request's language), `code` and, when it names fields, `errors` per field; "in
-scope but not yours to do" is 403; anything outside the caller's scope is 404, exactly
-like an unknown id.
+Errors, as in the property API (`config.api_fields.refusal`): a service's refusal is 400
+with `detail` (its messages, in the request's language), `code` and, when it names fields,
+`errors` per field; "in scope but not yours to do" is 403; anything outside the caller's
+scope is 404, exactly like an unknown id.
 """
 
 from __future__ import annotations
@@ -12,37 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_choice_field
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.phone import mask_phone
-from config.api_fields import ChoiceLabelField
+from config.api_fields import ChoiceLabelField, NamedChoiceField, refusal, refusal_serializer
 from volunteers.models import Activity, Attendance, SignUp
 from volunteers.views.checkin import checkin_path, checkin_token
-
-
-def refusal(exc: ValidationError | PermissionDenied) -> Response:
-    """The answer to a refused service call: 403, or 400 with the messages."""
-    if isinstance(exc, PermissionDenied):
-        return Response(
-            {
-                "detail": str(exc) or str(exceptions.PermissionDenied.default_detail),
-                "code": "permission_denied",
-            },
-            status=status.HTTP_403_FORBIDDEN,
-        )
-    body: dict[str, Any] = {
-        "detail": " ".join(str(m) for m in exc.messages),
-        "code": getattr(exc, "code", None) or "invalid",
-    }
-    if hasattr(exc, "error_dict"):
-        body["errors"] = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def not_yours() -> Response:
@@ -50,66 +29,27 @@ def not_yours() -> Response:
     return refusal(PermissionDenied(str(exceptions.PermissionDenied.default_detail)))
 
 
-#: The body of a refusal, for the schema (a serializer field may not be named "errors").
-VolunteerRefusalSerializer = inline_serializer(
-    name="VolunteerRefusal",
-    fields={
-        "detail": serializers.CharField(),
-        "code": serializers.CharField(
-            help_text="closed, started, window, not_signed_up, not_checked_in, no_show, "
-            "confirmed, not_finished, not_ended, checked_in, status, negative … (400); "
-            "permission_denied, token (403)"
-        ),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text="messages per field, when the refusal names fields",
-        ),
-    },
+#: The body of a refusal, for the schema.
+VolunteerRefusalSerializer = refusal_serializer(
+    "VolunteerRefusal",
+    codes="closed, started, window, not_signed_up, not_checked_in, no_show, confirmed, "
+    "not_finished, not_ended, checked_in, status, negative … (400); "
+    "permission_denied, token (403)",
 )
 
 
-class ActivityKindField(serializers.ChoiceField):
+class ActivityKindField(NamedChoiceField):
     """An activity's kind (the ActivityKindEnum component of the schema)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=Activity.Kind.choices, **kwargs)
+    choice_set = Activity.Kind
+    enum_name = "ActivityKindEnum"
 
 
-class SignUpStatusField(serializers.ChoiceField):
+class SignUpStatusField(NamedChoiceField):
     """A sign-up's status (the SignUpStatusEnum component of the schema)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=SignUp.Status.choices, **kwargs)
-
-
-class _NamedEnumExtension(OpenApiSerializerFieldExtension):
-    """A choice set as a schema component of its own name.
-
-    Other apps have fields named "kind" and "status" with other choices; drf-spectacular
-    would name the shared enums after a hash and warn (the schema is built with
-    --fail-on-warn), unless settings list an override.
-    """
-
-    name = ""
-
-    def get_name(self) -> str | None:
-        return self.name
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        schema = dict(build_choice_field(type(self.target)()))
-        schema.pop("x-spec-enum-id", None)
-        return schema
-
-
-class ActivityKindEnum(_NamedEnumExtension):
-    target_class = ActivityKindField
-    name = "ActivityKindEnum"
-
-
-class SignUpStatusEnum(_NamedEnumExtension):
-    target_class = SignUpStatusField
-    name = "SignUpStatusEnum"
+    choice_set = SignUp.Status
+    enum_name = "SignUpStatusEnum"
 
 
 NOT_IN_SCOPE = OpenApiResponse(description="not in scope")

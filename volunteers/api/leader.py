@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.models import Community
+from config.api_fields import refusal
 from volunteers.api.activities import ROW_RELATED
 from volunteers.api.common import (
     NOT_IN_SCOPE,
@@ -31,7 +32,6 @@ from volunteers.api.common import (
     RosterRowOutput,
     VolunteerRefusalSerializer,
     not_yours,
-    refusal,
 )
 from volunteers.models import Activity, Attendance, SignUp
 from volunteers.selectors import pages as selectors
