@@ -138,7 +138,7 @@ def test_scorecards_by_hand_are_checked_against_the_selector(
     real = prop.scorecards_by_hand
 
     def off_by_one(community_id: int, now: Any) -> dict[int, Any]:
-        rows = real(community_id, now)
+        rows: dict[int, Any] = dict(real(community_id, now))
         provider = next(iter(rows))
         hh, *rest = rows[provider]
         rows[provider] = (hh + 1, *rest)
