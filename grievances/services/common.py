@@ -31,6 +31,15 @@ _COORD_PLACES = Decimal("0.000001")
 LIVE_DISPATCH = (Dispatch.Status.PENDING, Dispatch.Status.ACCEPTED)
 
 
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    """A ValidationError naming its form field that keeps its code (the dict form drops it).
+
+    `ValidationError({field: message}, code=...)` loses the code: the API would answer
+    "invalid" instead of saying which rule refused.
+    """
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def coordinate(value: Any, *, low: int, high: int, field: str) -> Decimal | None:
     """A latitude or longitude as stored (6 decimals), or None; refuses nonsense."""
     if value is None or value == "":
@@ -38,9 +47,9 @@ def coordinate(value: Any, *, low: int, high: int, field: str) -> Decimal | None
     try:
         number = Decimal(str(value)).quantize(_COORD_PLACES)
     except InvalidOperation as exc:
-        raise ValidationError({field: _("Not a valid position.")}, code="position") from exc
+        raise field_error(field, _("Not a valid position."), "position") from exc
     if not low <= number <= high:
-        raise ValidationError({field: _("Not a valid position.")}, code="position")
+        raise field_error(field, _("Not a valid position."), "position")
     return number
 
 

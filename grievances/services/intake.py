@@ -50,6 +50,7 @@ from grievances.models import (
 from grievances.selectors.access import is_office
 from grievances.services.common import (
     coordinate,
+    field_error,
     grievance_lock,
     grievance_move,
     live_dispatch,
@@ -68,11 +69,9 @@ Role = Membership.Role
 def _clean_text(value: str, *, field: str, max_length: int | None = None) -> str:
     text = " ".join((value or "").split()) if max_length else (value or "").strip()
     if not text:
-        raise ValidationError({field: _("This field is required.")}, code="required")
+        raise field_error(field, _("This field is required."), "required")
     if max_length and len(text) > max_length:
-        raise ValidationError(
-            {field: _("At most %(n)s characters.") % {"n": max_length}}, code="max_length"
-        )
+        raise field_error(field, _("At most %(n)s characters.") % {"n": max_length}, "max_length")
     return text
 
 

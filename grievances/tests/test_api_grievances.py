@@ -285,6 +285,14 @@ def test_filing_refusals_are_400_with_messages(recent: Any, world: Any, resident
     )
     assert anonymous.status_code == 400
     assert anonymous.json()["code"] == "anonymous"
+    nowhere = client.post(
+        LIST,
+        {**base, "attributes": {"where": "pipe"}, "latitude": "north", "longitude": "121.47"},
+        format="json",
+    )
+    assert nowhere.status_code == 400
+    assert nowhere.json()["code"] == "position"  # the field's own rule, not "invalid"
+    assert list(nowhere.json()["errors"]) == ["latitude"]
     no_title = client.post(LIST, {"category": recent.categories.lamp.pk}, format="json")
     assert no_title.status_code == 400
     assert "title" in no_title.json()
