@@ -177,9 +177,16 @@ def bills_seed(
             counts["bills"] += run.created
 
 
-def _habit(household_id: int, weak: bool) -> float:
+def _home_key(bill: FeeBill) -> str:
+    """The household by its address, not its id: the same draws whatever ids the database
+    handed out (ids depend on what was inserted before)."""
+    unit = bill.household.unit
+    return f"{unit.building.estate.name}-{unit.building.number}-{unit.number}-{bill.household.room}"
+
+
+def _habit(home: str, weak: bool) -> float:
     """How reliably a household pays: most always do, some never (they are unhappy)."""
-    rng = random.Random(f"property-habit-{household_id}")
+    rng = random.Random(f"property-habit-{home}")
     roll = rng.random()
     if roll < (0.25 if weak else 0.04):
         return 0.0
@@ -188,8 +195,9 @@ def _habit(household_id: int, weak: bool) -> float:
 
 def _payment_plan(bill: FeeBill, weak: bool, now: dt.datetime) -> tuple[dt.datetime, str] | None:
     """When (and how) a bill was paid, or None: drawn from the bill's own generator."""
-    rng = random.Random(f"property-pay-{bill.household_id}-{bill.period:%Y%m}")
-    if bill.payable_from is None or rng.random() > _habit(bill.household_id, weak):
+    home = _home_key(bill)
+    rng = random.Random(f"property-pay-{home}-{bill.period:%Y%m}")
+    if bill.payable_from is None or rng.random() > _habit(home, weak):
         return None
     earliest = max(timezone.localdate(bill.payable_from), bill.period + dt.timedelta(days=3))
     late = rng.random() < (0.3 if weak else 0.12)
@@ -216,8 +224,10 @@ def payments_seed(
     for contract in contracts:
         is_company = cast.company is not None and contract.provider_id == cast.company.pk
         collector = cast.collector if is_company else cast.office
-        unpaid = FeeBill.objects.filter(contract=contract, payments__isnull=True).order_by(
-            "period", "pk"
+        unpaid = (
+            FeeBill.objects.filter(contract=contract, payments__isnull=True)
+            .select_related("household__unit__building__estate")
+            .order_by("period", "pk")
         )
         plans = [
             (bill, plan)
